@@ -1,0 +1,44 @@
+/*
+ * model.h -- turns the store into a route table, with Ingress v1
+ * semantics: which Ingresses are ours, how their hosts and paths merge,
+ * which Ingress wins a conflict, and which endpoints back each Service
+ * port.  Everything it decides is written through the table builder; it
+ * does no I/O except log lines about objects it skips.
+ */
+#ifndef SHMINGRESS_CTL_MODEL_H
+#define SHMINGRESS_CTL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "tbl.h"
+
+typedef struct {
+    const char *controller_class;   /* --controller-class               */
+    const char *ingress_class;      /* --ingress-class (annotation value
+                                       and default class name)          */
+    bool        watch_without_class; /* --watch-ingress-without-class   */
+    const char *default_backend_service; /* --default-backend-service
+                                            "ns/name" or NULL           */
+    const char *annotations_prefix; /* --annotations-prefix             */
+} ctl_model_config;
+
+typedef struct {
+    size_t ingresses_owned;
+    size_t ingresses_skipped;  /* invalid or refused                   */
+    size_t routes;
+    size_t conflicts;          /* paths lost to an older Ingress        */
+} ctl_model_stats;
+
+/*
+ * Builds the whole table for the store's current content into b (a fresh
+ * builder).  Objects that are invalid are logged (object, field, value)
+ * and skipped; the rest is still built.  Returns 0, or -1 only when the
+ * builder itself fails (out of memory).
+ */
+int ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
+                    tbl_builder *b, ctl_model_stats *stats);
+
+#endif
