@@ -41,7 +41,8 @@ typedef struct {
 /*
  * Adds a backend, or returns the index of the backend already added for
  * the same namespace/name/port (the first spec wins).  TBL_NONE on
- * allocation failure.
+ * allocation failure, or when the spec has a NULL namespace or name or an
+ * endpoint whose family is not 4 or 6.
  */
 uint32_t tbl_builder_add_backend(tbl_builder *b, const tbl_backend_spec *spec);
 
@@ -51,6 +52,23 @@ uint32_t tbl_builder_add_backend(tbl_builder *b, const tbl_backend_spec *spec);
  * host must already be lower-case and valid.  TBL_NONE on failure.
  */
 uint32_t tbl_builder_vhost(tbl_builder *b, const char *host);
+
+/*
+ * ORs TBL_VHOST_TLS and/or TBL_VHOST_REGEX into a vhost's flags (the
+ * builder sets the other flags itself; adding a TBL_PATH_REGEX route sets
+ * TBL_VHOST_REGEX too).  Returns -1 for an unknown vhost or other bits.
+ */
+int tbl_builder_set_vhost_flags(tbl_builder *b, uint32_t vhost,
+                                uint32_t flags);
+
+/*
+ * Fixes header.built_at_ms (otherwise the wall clock at finish), so that
+ * identical input gives byte-identical tables.
+ */
+void tbl_builder_set_built_at(tbl_builder *b, uint64_t ms);
+
+/* "Exact", "Prefix", "ImplementationSpecific", ... for messages. */
+const char *tbl_path_type_name(unsigned type);
 
 typedef struct {
     const char *path;              /* NULL for TBL_PATH_DEFAULT     */
@@ -84,6 +102,7 @@ int tbl_builder_set_default(tbl_builder *b, const tbl_route_spec *spec,
 /*
  * Serializes everything into a new malloc'd buffer (*out, *out_len) with
  * the given generation.  The builder may be reused or freed afterwards.
+ * After any out-of-memory failure of an earlier call, finish fails too.
  */
 int tbl_builder_finish(tbl_builder *b, uint64_t generation, uint8_t **out,
                        size_t *out_len, char *err, size_t errlen);
@@ -116,6 +135,20 @@ typedef struct {
     uint32_t            backend_count;
     const tbl_endpoint *endpoints;
     uint32_t            endpoint_count;
+    /* Optional sections: NULL and 0 when the table does not carry them. */
+    const tbl_canary   *canaries;
+    uint32_t            canary_count;
+    const tbl_policy   *policies;
+    uint32_t            policy_count;
+    const tbl_cert     *certs;
+    uint32_t            cert_count;
+    const tbl_slot     *sni_exact;
+    uint32_t            sni_exact_cap;
+    const tbl_slot     *sni_wildcard;
+    uint32_t            sni_wildcard_cap;
+    const tbl_cidr     *cidrs;
+    uint32_t            cidr_count;
+    const tbl_config   *config; /* NULL: built-in defaults            */
 } tbl_view;
 
 /*
@@ -131,6 +164,13 @@ static inline const char *
 tbl_view_str(const tbl_view *v, tbl_str s)
 {
     return v->strings + s.off;
+}
+
+/* Bytes of a BLOBS reference (certificate chains, keys, htpasswd). */
+static inline const uint8_t *
+tbl_view_blob(const tbl_view *v, tbl_str s)
+{
+    return v->blobs + s.off;
 }
 
 typedef enum {
@@ -181,5 +221,13 @@ void tbl_lookup(const tbl_view *v, const char *host, size_t host_len,
  */
 int tbl_normalize_host(const char *host, size_t len, char *buf,
                        size_t buflen);
+
+/*
+ * The certificate for a TLS server name: SNI_EXACT, then SNI_WILDCARD
+ * (one label), then header.default_cert.  sni is raw (normalized here
+ * like a Host header); NULL or "" selects the default.  Returns a CERTS
+ * index or TBL_NONE.
+ */
+uint32_t tbl_lookup_cert(const tbl_view *v, const char *sni, size_t len);
 
 #endif

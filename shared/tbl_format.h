@@ -6,8 +6,9 @@
  * free of struct padding (checked by static asserts); references between
  * records are 32-bit indexes into sections, and strings are (offset,length)
  * pairs into the string pool.  This header describes bytes only: building
- * a table lives in tbl_builder.c, checking one in tbl_validate.c, and
- * reading one in tbl_view.c.  docs/table-format.md is the prose version.
+ * a table lives in tbl_builder.c, checking one (tbl_view_init) in
+ * tbl_validate.c, and reading one in tbl_lookup.c.  docs/table-format.md
+ * is the prose version.
  */
 #ifndef SHMINGRESS_TBL_FORMAT_H
 #define SHMINGRESS_TBL_FORMAT_H
@@ -15,6 +16,16 @@
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* <assert.h> defines static_assert only for C11; the module may be gnu99. */
+#ifndef static_assert
+#define static_assert _Static_assert
+#endif
+
+/* Records are mapped in place: the host must be little-endian. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "shmingress route tables are little-endian"
+#endif
 
 #define TBL_MAGIC          0x4c42544953474e49ull /* "INGSTBL" + 'L' LE  */
 #define TBL_FORMAT_VERSION 1u
@@ -182,6 +193,247 @@ typedef struct {
     uint32_t reserved;
 } tbl_endpoint;
 
+/*
+ * ------------------------------------------------------------------------
+ * Sections for canaries, policies, TLS and global settings.  Their
+ * layouts are fixed now so the format changes once; the validator checks
+ * them whenever a table carries them, and readers treat a missing section
+ * as "none" (CONFIG: built-in defaults).  Every index is TBL_NONE or in
+ * range, every tbl_str points into STRINGS except the fields marked BLOBS,
+ * and every "first, count" pair is a range of CIDRS.
+ * ------------------------------------------------------------------------
+ */
+
+/* An address range; host bits beyond prefix_len are zero. */
+typedef struct {
+    uint8_t addr[16];   /* IPv4 in addr[0..3], IPv6 in all 16         */
+    uint8_t family;     /* 4 or 6                                     */
+    uint8_t prefix_len; /* <= 32 for IPv4, <= 128 for IPv6            */
+    uint8_t reserved[6];
+} tbl_cidr;
+
+enum {
+    TBL_CANARY_BY_HEADER = 1u << 0,         /* header "always"/"never"   */
+    TBL_CANARY_BY_HEADER_VALUE = 1u << 1,   /* header == header_value    */
+    TBL_CANARY_BY_HEADER_PATTERN = 1u << 2, /* header =~ header_pattern  */
+    TBL_CANARY_BY_COOKIE = 1u << 3,         /* cookie "always"/"never"   */
+    TBL_CANARY_AFFINITY_LEGACY = 1u << 4    /* affinity-canary-behavior  */
+};
+
+/*
+ * The alternative backend of a route (tbl_route.canary): header rule,
+ * then cookie rule, then weight, as ingress-nginx evaluates them.
+ */
+typedef struct {
+    uint32_t backend;           /* BACKENDS index or NONE (-> 503)     */
+    uint32_t weight;            /* <= weight_total                     */
+    uint32_t weight_total;      /* >= 1, already resolved (100 when
+                                   the annotation says less)            */
+    uint32_t flags;             /* TBL_CANARY_*                        */
+    tbl_str  header;            /* canary-by-header, "" if unset       */
+    tbl_str  header_value;      /* canary-by-header-value              */
+    tbl_str  header_pattern;    /* canary-by-header-pattern (PCRE)     */
+    tbl_str  cookie;            /* canary-by-cookie                    */
+    tbl_str  ingress_namespace; /* the canary Ingress                  */
+    tbl_str  ingress_name;
+    uint64_t canary_id;         /* stable: hash of ns/name/host/path   */
+    uint32_t reserved[4];
+} tbl_canary;
+
+enum {
+    TBL_POL_SSL_REDIRECT = 1u << 0,
+    TBL_POL_FORCE_SSL_REDIRECT = 1u << 1,
+    TBL_POL_PRESERVE_TRAILING_SLASH = 1u << 2,
+    TBL_POL_FROM_TO_WWW = 1u << 3,
+    TBL_POL_DENIED = 1u << 4,            /* fail closed: answer 503     */
+    TBL_POL_PROXY_BUFFERING = 1u << 5,
+    TBL_POL_REQUEST_BUFFERING = 1u << 6,
+    TBL_POL_CORS = 1u << 7,
+    TBL_POL_CORS_CREDENTIALS = 1u << 8,
+    TBL_POL_AFFINITY_SECURE = 1u << 9,   /* Secure attribute on cookie  */
+    TBL_POL_RELATIVE_REDIRECTS = 1u << 10,
+    TBL_POL_FLAGS_ALL = (1u << 11) - 1
+};
+
+typedef enum {
+    TBL_AUTH_NONE = 0,
+    TBL_AUTH_BASIC = 1,    /* auth_secret holds htpasswd lines        */
+    TBL_AUTH_DIGEST = 2,   /* auth_secret holds htdigest lines        */
+    TBL_AUTH_EXTERNAL = 3, /* auth-url subrequest                     */
+    TBL_AUTH_MAX = 3
+} tbl_auth_type;
+
+typedef enum {
+    TBL_PROTO_HTTP = 0,
+    TBL_PROTO_HTTPS = 1,
+    TBL_PROTO_AUTO_HTTP = 2,
+    TBL_PROTO_GRPC = 3,
+    TBL_PROTO_GRPCS = 4,
+    TBL_PROTO_FCGI = 5,
+    TBL_PROTO_MAX = 5
+} tbl_backend_protocol;
+
+typedef enum {
+    TBL_LB_ROUND_ROBIN = 0,
+    TBL_LB_EWMA = 1,
+    TBL_LB_HASH = 2,        /* consistent hash on hash_by              */
+    TBL_LB_HASH_SUBSET = 3, /* upstream-hash-by-subset                 */
+    TBL_LB_MAX = 3
+} tbl_load_balance;
+
+typedef enum {
+    TBL_AFFINITY_NONE = 0,
+    TBL_AFFINITY_BALANCED = 1,
+    TBL_AFFINITY_PERSISTENT = 2,
+    TBL_AFFINITY_MAX = 2
+} tbl_affinity_mode;
+
+enum { /* proxy-next-upstream conditions */
+    TBL_NEXT_ERROR = 1u << 0,
+    TBL_NEXT_TIMEOUT = 1u << 1,
+    TBL_NEXT_INVALID_HEADER = 1u << 2,
+    TBL_NEXT_HTTP_500 = 1u << 3,
+    TBL_NEXT_HTTP_502 = 1u << 4,
+    TBL_NEXT_HTTP_503 = 1u << 5,
+    TBL_NEXT_HTTP_504 = 1u << 6,
+    TBL_NEXT_HTTP_403 = 1u << 7,
+    TBL_NEXT_HTTP_404 = 1u << 8,
+    TBL_NEXT_HTTP_429 = 1u << 9,
+    TBL_NEXT_NON_IDEMPOTENT = 1u << 10,
+    TBL_NEXT_OFF = 1u << 11,
+    TBL_NEXT_ALL = (1u << 12) - 1
+};
+
+/* custom-http-errors as a bitmap: bit (code - 300) for 300..619.       */
+#define TBL_CUSTOM_ERRORS_BASE  300u
+#define TBL_CUSTOM_ERRORS_WORDS 5u
+
+/*
+ * Everything the annotations decide for a route (tbl_route.policy) or a
+ * server (tbl_vhost.policy), fully resolved against the ConfigMap by the
+ * controller: readers never merge defaults.  One record per distinct
+ * content; policy_id is the content hash, so worker state keyed by it
+ * (rate-limit buckets) survives table swaps.
+ */
+typedef struct {
+    uint64_t policy_id;
+    uint32_t flags;                  /* TBL_POL_*                       */
+    uint16_t redirect_code;          /* 300..308 iff redirect_url != "" */
+    uint8_t  auth_type;              /* tbl_auth_type                   */
+    uint8_t  backend_protocol;       /* tbl_backend_protocol            */
+    tbl_str  redirect_url;           /* permanent/temporal-redirect     */
+    tbl_str  app_root;
+    tbl_str  rewrite_target;         /* may use $1..$9 of a regex path  */
+    tbl_str  x_forwarded_prefix;
+    uint32_t limit_rps;              /* 0 = off                         */
+    uint32_t limit_rpm;
+    uint32_t limit_burst_multiplier;
+    uint32_t limit_connections;
+    uint32_t limit_allow_first;      /* CIDRS not rate limited          */
+    uint32_t limit_allow_count;
+    uint32_t allow_first;            /* CIDRS allowed (others: 403)     */
+    uint32_t allow_count;
+    uint32_t deny_first;             /* CIDRS denied, checked first     */
+    uint32_t deny_count;
+    tbl_str  auth_realm;
+    tbl_str  auth_secret;            /* BLOBS: secret, never printed    */
+    tbl_str  auth_url;
+    tbl_str  auth_method;
+    tbl_str  auth_signin;
+    tbl_str  auth_response_headers;  /* comma-separated names           */
+    uint32_t connect_timeout_ms;
+    uint32_t send_timeout_ms;
+    uint32_t read_timeout_ms;
+    uint32_t next_upstream;          /* TBL_NEXT_*                      */
+    uint32_t next_upstream_tries;
+    uint32_t next_upstream_timeout_ms;
+    uint64_t body_size_max;          /* bytes, 0 = unlimited            */
+    tbl_str  upstream_vhost;         /* "" = the request's Host         */
+    uint8_t  load_balance;           /* tbl_load_balance                */
+    uint8_t  affinity_mode;          /* tbl_affinity_mode               */
+    uint16_t reserved0;
+    uint32_t affinity_max_age;       /* seconds, 0 = session cookie     */
+    tbl_str  hash_by;                /* upstream-hash-by                */
+    tbl_str  affinity_cookie_name;
+    tbl_str  affinity_cookie_path;
+    tbl_str  cors_allow_origin;      /* comma-separated                 */
+    tbl_str  cors_allow_methods;
+    tbl_str  cors_allow_headers;
+    tbl_str  cors_expose_headers;
+    uint32_t cors_max_age;           /* seconds                         */
+    uint32_t default_backend;        /* default-backend annotation:
+                                        BACKENDS index or NONE          */
+    uint64_t custom_errors[TBL_CUSTOM_ERRORS_WORDS];
+    uint64_t reserved[4];
+} tbl_policy;
+
+enum {
+    TBL_CERT_DEFAULT = 1u << 0 /* the default (or generated) cert      */
+};
+
+/*
+ * A certificate and its key, chosen by SNI (SNI_EXACT, SNI_WILDCARD,
+ * then header.default_cert).  Workers cache the parsed objects by
+ * content_hash, so a reparse happens only when the bytes change.
+ */
+typedef struct {
+    tbl_str  chain;            /* BLOBS: DER certificates, leaf first,
+                                  concatenated                          */
+    tbl_str  key;              /* BLOBS: DER private key (secret)      */
+    uint64_t content_hash;     /* hash of chain bytes then key bytes    */
+    uint64_t not_after;        /* leaf expiry, unix seconds             */
+    uint32_t flags;            /* TBL_CERT_*                            */
+    uint32_t reserved0;
+    tbl_str  secret_namespace; /* for logs: where it came from          */
+    tbl_str  secret_name;
+    uint64_t reserved[2];
+} tbl_cert;
+
+enum {
+    TBL_CFG_HSTS = 1u << 0,
+    TBL_CFG_HSTS_INCLUDE_SUBDOMAINS = 1u << 1,
+    TBL_CFG_HSTS_PRELOAD = 1u << 2,
+    TBL_CFG_USE_FORWARDED_HEADERS = 1u << 3,
+    TBL_CFG_COMPUTE_FULL_FORWARDED_FOR = 1u << 4,
+    TBL_CFG_SSL_REDIRECT = 1u << 5,
+    TBL_CFG_FORCE_SSL_REDIRECT = 1u << 6,
+    TBL_CFG_PROXY_BUFFERING = 1u << 7,
+    TBL_CFG_FLAGS_ALL = (1u << 8) - 1
+};
+
+/*
+ * Global settings from the ConfigMap (CONFIG holds exactly one).  They
+ * apply to routes without a policy and to answers no route gives (404,
+ * redirects of the ssl-redirect kind, limit status codes).
+ */
+typedef struct {
+    uint32_t flags;                     /* TBL_CFG_*                    */
+    uint16_t http_redirect_code;        /* 300..308 (default 308)       */
+    uint16_t limit_req_status_code;     /* 400..599 (default 503)       */
+    uint16_t limit_conn_status_code;    /* 400..599 (default 503)       */
+    uint8_t  load_balance;              /* tbl_load_balance             */
+    uint8_t  reserved0;
+    uint32_t hsts_max_age;              /* seconds                      */
+    uint32_t connect_timeout_ms;        /* proxy defaults                */
+    uint32_t send_timeout_ms;
+    uint32_t read_timeout_ms;
+    uint32_t next_upstream;             /* TBL_NEXT_*                   */
+    uint32_t next_upstream_tries;
+    uint32_t next_upstream_timeout_ms;
+    uint64_t body_size_max;             /* bytes, 0 = unlimited          */
+    tbl_str  forwarded_for_header;      /* default "X-Forwarded-For"    */
+    tbl_str  no_tls_redirect_locations; /* comma-separated prefixes     */
+    tbl_str  global_auth_url;
+    uint32_t allow_first;               /* whitelist-source-range       */
+    uint32_t allow_count;
+    uint32_t deny_first;                /* denylist-source-range        */
+    uint32_t deny_count;
+    uint32_t block_first;               /* block-cidrs                  */
+    uint32_t block_count;
+    uint64_t custom_errors[TBL_CUSTOM_ERRORS_WORDS];
+    uint64_t reserved[4];
+} tbl_config;
+
 static_assert(sizeof(tbl_str) == 8, "tbl_str layout");
 static_assert(sizeof(tbl_header) == 88, "tbl_header layout");
 static_assert(sizeof(tbl_section) == 24, "tbl_section layout");
@@ -191,5 +443,16 @@ static_assert(sizeof(tbl_route) == 56, "tbl_route layout");
 static_assert(offsetof(tbl_route, route_id) == 48, "tbl_route layout");
 static_assert(sizeof(tbl_backend) == 48, "tbl_backend layout");
 static_assert(sizeof(tbl_endpoint) == 24, "tbl_endpoint layout");
+static_assert(sizeof(tbl_cidr) == 24, "tbl_cidr layout");
+static_assert(sizeof(tbl_canary) == 88, "tbl_canary layout");
+static_assert(offsetof(tbl_canary, canary_id) == 64, "tbl_canary layout");
+static_assert(sizeof(tbl_policy) == 320, "tbl_policy layout");
+static_assert(offsetof(tbl_policy, body_size_max) == 160, "tbl_policy layout");
+static_assert(offsetof(tbl_policy, custom_errors) == 248, "tbl_policy layout");
+static_assert(sizeof(tbl_cert) == 72, "tbl_cert layout");
+static_assert(offsetof(tbl_cert, content_hash) == 16, "tbl_cert layout");
+static_assert(sizeof(tbl_config) == 168, "tbl_config layout");
+static_assert(offsetof(tbl_config, body_size_max) == 40, "tbl_config layout");
+static_assert(offsetof(tbl_config, custom_errors) == 96, "tbl_config layout");
 
 #endif
