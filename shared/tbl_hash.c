@@ -20,6 +20,7 @@
 
 #include "tbl.h"
 
+#define TBL_H_INIT  0x2d358dccaa6c78a5ull /* so ("", seed 0) is not 0    */
 #define TBL_H_LEN   0x9fb21c651e98df25ull /* length mix                 */
 #define TBL_H_WORD  0xc2b2ae3d27d4eb4full /* word scramble              */
 #define TBL_H_ROUND 0x165667b19e3779f9ull /* state round                */
@@ -69,7 +70,7 @@ uint64_t
 tbl_hash64(const void *data, size_t len, uint64_t seed)
 {
     const uint8_t *p = data;
-    uint64_t       h = seed ^ ((uint64_t)len * TBL_H_LEN);
+    uint64_t       h = seed ^ TBL_H_INIT ^ ((uint64_t)len * TBL_H_LEN);
     size_t         n = len;
 
     while (n >= 8) {

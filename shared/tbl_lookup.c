@@ -129,6 +129,9 @@ tbl_normalize_host(const char *host, size_t len, char *buf, size_t buflen)
         }
         buf[i] = (char)c;
     }
+    if (!v6 && buf[n - 1] == '.') {
+        return -1;
+    }
     buf[n] = '\0';
     return (int)n;
 }

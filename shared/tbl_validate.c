@@ -623,13 +623,25 @@ tbl_slot_path_prefix(tbl_check *c, const tbl_slot *s, uint32_t i)
 }
 
 static int
-tbl_slot_sni(tbl_check *c, const tbl_slot *s, uint32_t i)
+tbl_slot_sni(tbl_check *c, const tbl_slot *s, uint32_t i, const char *what)
 {
     if (s->scope != 0) {
-        return tbl_fail(c, "sni[%u].scope: %u, must be 0", i, s->scope);
+        return tbl_fail(c, "%s[%u].scope: %u, must be 0", what, i, s->scope);
     }
-    return tbl_check_index(c, s->value, c->v->cert_count, 0, "sni", i,
+    return tbl_check_index(c, s->value, c->v->cert_count, 0, what, i,
                            "value");
+}
+
+static int
+tbl_slot_sni_exact(tbl_check *c, const tbl_slot *s, uint32_t i)
+{
+    return tbl_slot_sni(c, s, i, "sni_exact");
+}
+
+static int
+tbl_slot_sni_wildcard(tbl_check *c, const tbl_slot *s, uint32_t i)
+{
+    return tbl_slot_sni(c, s, i, "sni_wildcard");
 }
 
 /*
@@ -964,9 +976,9 @@ tbl_check_records(tbl_check *c)
                || tbl_check_hash(c, v->path_prefix, v->path_prefix_cap,
                                  "path_prefix", tbl_slot_path_prefix)
                || tbl_check_hash(c, v->sni_exact, v->sni_exact_cap,
-                                 "sni_exact", tbl_slot_sni)
+                                 "sni_exact", tbl_slot_sni_exact)
                || tbl_check_hash(c, v->sni_wildcard, v->sni_wildcard_cap,
-                                 "sni_wildcard", tbl_slot_sni)
+                                 "sni_wildcard", tbl_slot_sni_wildcard)
            ? -1
            : 0;
 }
