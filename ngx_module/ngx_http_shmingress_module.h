@@ -1,0 +1,98 @@
+
+/*
+ * ngx_http_shmingress_module.h -- what the module's files share.
+ *
+ * The module routes requests from a route table that another process
+ * publishes (see shared/tbl_publish.h).  _table.c maps and swaps tables
+ * per worker, _module.c holds the directives and the request handlers,
+ * _balancer.c picks endpoints, _variables.c exposes the decision.  This
+ * header declares the per-request decision (the ctx) and the functions
+ * the files call in each other; it has no logic of its own.
+ */
+
+
+#ifndef _NGX_HTTP_SHMINGRESS_MODULE_H_INCLUDED_
+#define _NGX_HTTP_SHMINGRESS_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "tbl.h"
+
+
+/* One mapped table.<generation> file in one worker. */
+typedef struct {
+    tbl_view                        view;
+    void                           *addr;
+    size_t                          size;
+    uint64_t                        generation;
+    ngx_uint_t                      refs;      /* requests pinning it */
+    ngx_queue_t                     queue;     /* in the retired list */
+} ngx_http_shmingress_table_t;
+
+
+/*
+ * The routing decision for one request.  It lives in the payload of an
+ * r->pool cleanup (which unpins the table), so it survives the module
+ * ctx being cleared by an internal redirect.  Everything later phases
+ * read is copied into r->pool: the balancer never touches the table.
+ */
+typedef struct {
+    ngx_http_request_t             *request;
+    ngx_http_shmingress_table_t    *table;     /* pinned, or NULL */
+
+    unsigned                        routed:1;  /* a route matched */
+
+    uint64_t                        generation;
+    uint64_t                        route_id;
+    uint64_t                        backend_id;
+
+    ngx_str_t                       ingress_namespace;
+    ngx_str_t                       ingress_name;
+    ngx_str_t                       service;
+    ngx_str_t                       service_port;
+    ngx_str_t                       upstream_name;
+    ngx_str_t                       path;
+    ngx_str_t                       path_type;
+    ngx_str_t                       host_rule;
+
+    tbl_endpoint                   *endpoints; /* r->pool copy */
+    ngx_uint_t                      nendpoints;
+} ngx_http_shmingress_ctx_t;
+
+
+typedef struct {
+    ngx_str_t                       table_dir; /* NUL-terminated */
+    ngx_uint_t                      used;      /* a directive needs it */
+} ngx_http_shmingress_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                      route;
+} ngx_http_shmingress_loc_conf_t;
+
+
+ngx_http_shmingress_ctx_t *ngx_http_shmingress_get_ctx(
+    ngx_http_request_t *r);
+
+ngx_int_t ngx_http_shmingress_table_init_process(ngx_cycle_t *cycle,
+    ngx_str_t *dir);
+void ngx_http_shmingress_table_exit_process(ngx_cycle_t *cycle);
+ngx_http_shmingress_table_t *ngx_http_shmingress_table_current(
+    ngx_log_t *log);
+void ngx_http_shmingress_table_pin(ngx_http_shmingress_table_t *t);
+void ngx_http_shmingress_table_unpin(ngx_http_shmingress_table_t *t);
+
+char *ngx_http_shmingress_balancer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_shmingress_balancer_exit_process(ngx_cycle_t *cycle);
+
+ngx_int_t ngx_http_shmingress_add_variables(ngx_conf_t *cf);
+
+
+extern ngx_module_t  ngx_http_shmingress_module;
+
+
+#endif /* _NGX_HTTP_SHMINGRESS_MODULE_H_INCLUDED_ */

@@ -1,0 +1,218 @@
+
+/*
+ * ngx_http_shmingress_variables.c -- $shmingress_* variables.
+ *
+ * They expose the request's routing decision to logs and headers: the
+ * Ingress, Service and port, the upstream name in ingress-nginx's
+ * "<namespace>-<service>-<port>" form, the matched rule and the table
+ * generation.  They read the request's copy of the decision only, and
+ * are empty when the request was not routed (no match, no table, or a
+ * location without shmingress_route).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_shmingress_module.h"
+
+
+static ngx_int_t ngx_http_shmingress_variable_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_shmingress_variable_empty(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_shmingress_variable_generation(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_shmingress_variable_route_id(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static void ngx_http_shmingress_variable_set_empty(
+    ngx_http_variable_value_t *v);
+
+
+/*
+ * Not cacheable: an internal redirect routes the request again, and the
+ * decision (so every value) may change.
+ */
+static ngx_http_variable_t  ngx_http_shmingress_vars[] = {
+
+    { ngx_string("shmingress_namespace"), NULL,
+      ngx_http_shmingress_variable_str,
+      offsetof(ngx_http_shmingress_ctx_t, ingress_namespace),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("shmingress_ingress"), NULL,
+      ngx_http_shmingress_variable_str,
+      offsetof(ngx_http_shmingress_ctx_t, ingress_name),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("shmingress_service"), NULL,
+      ngx_http_shmingress_variable_str,
+      offsetof(ngx_http_shmingress_ctx_t, service),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("shmingress_service_port"), NULL,
+      ngx_http_shmingress_variable_str,
+      offsetof(ngx_http_shmingress_ctx_t, service_port),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("shmingress_upstream_name"), NULL,
+      ngx_http_shmingress_variable_str,
+      offsetof(ngx_http_shmingress_ctx_t, upstream_name),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    /* the canary backend's name once canaries exist; empty until then */
+    { ngx_string("shmingress_alternative_upstream_name"), NULL,
+      ngx_http_shmingress_variable_empty, 0,
+      0, 0 },
+
+    { ngx_string("shmingress_path"), NULL,
+      ngx_http_shmingress_variable_str,
+      offsetof(ngx_http_shmingress_ctx_t, path),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("shmingress_path_type"), NULL,
+      ngx_http_shmingress_variable_str,
+      offsetof(ngx_http_shmingress_ctx_t, path_type),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("shmingress_host_rule"), NULL,
+      ngx_http_shmingress_variable_str,
+      offsetof(ngx_http_shmingress_ctx_t, host_rule),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("shmingress_generation"), NULL,
+      ngx_http_shmingress_variable_generation, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("shmingress_route_id"), NULL,
+      ngx_http_shmingress_variable_route_id, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_shmingress_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_shmingress_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_shmingress_variable_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                  *s;
+    ngx_http_shmingress_ctx_t  *ctx;
+
+    ctx = ngx_http_shmingress_get_ctx(r);
+
+    if (ctx == NULL || !ctx->routed) {
+        ngx_http_shmingress_variable_set_empty(v);
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((char *) ctx + data);
+
+    v->len = s->len;
+    v->data = s->len ? s->data : (u_char *) "";
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_shmingress_variable_empty(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_shmingress_variable_set_empty(v);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_shmingress_variable_generation(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                     *p;
+    ngx_http_shmingress_ctx_t  *ctx;
+
+    ctx = ngx_http_shmingress_get_ctx(r);
+
+    if (ctx == NULL || !ctx->routed) {
+        ngx_http_shmingress_variable_set_empty(v);
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_sprintf(p, "%uL", ctx->generation) - p;
+    v->data = p;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* 16 hex digits: the id is a hash, and hex is how hashes are compared */
+static ngx_int_t
+ngx_http_shmingress_variable_route_id(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                     *p;
+    ngx_http_shmingress_ctx_t  *ctx;
+
+    ctx = ngx_http_shmingress_get_ctx(r);
+
+    if (ctx == NULL || !ctx->routed) {
+        ngx_http_shmingress_variable_set_empty(v);
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, 16);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_sprintf(p, "%016xL", ctx->route_id) - p;
+    v->data = p;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_shmingress_variable_set_empty(ngx_http_variable_value_t *v)
+{
+    v->len = 0;
+    v->data = (u_char *) "";
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+}
