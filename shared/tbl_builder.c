@@ -106,7 +106,7 @@ tbl_bmap_get(const tbl_bmap *m, const void *key, size_t len, uint64_t h)
             return TBL_NONE;
         }
         if (k->hash == h && k->len == len
-            && memcmp(m->keys.data + k->off, key, len) == 0)
+            && (len == 0 || memcmp(m->keys.data + k->off, key, len) == 0))
         {
             return k->value;
         }

@@ -393,6 +393,7 @@ tbl_check_vhost(tbl_check *c, uint32_t i)
         return tbl_fail(c, "vhosts[%u].flags: bad value 0x%x", i, vh->flags);
     }
     if ((kind == TBL_VHOST_CATCHALL) != (vh->host.len == 0)
+        || vh->host.len > TBL_MAX_HOST_LEN + 2
         || (kind == TBL_VHOST_WILDCARD
             && (vh->host.len < 3 || host[0] != '*' || host[1] != '.')))
     {

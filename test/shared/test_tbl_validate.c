@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "tbl_sample.h"
 #include "tbl_test.h"
 
 /* ----------------------------------------------------------- the table */
@@ -22,38 +23,13 @@
 static void
 build_rich(tbl_test_table *t)
 {
-    tbl_builder   *b = tbl_builder_new();
-    tbl_route_spec vdef = {NULL, TBL_PATH_DEFAULT, TBL_NONE, TBL_NONE,
-                           TBL_NONE, "shop", "web"};
-    tbl_route_spec gdef = {NULL, TBL_PATH_DEFAULT, TBL_NONE, TBL_NONE,
-                           TBL_NONE, "", ""};
-    uint32_t       shop, wild, any, be, be6;
-    tbl_endpoint   ep6 = {{0x20, 0x01, 0x0d, 0xb8, [15] = 1}, 443, 6,
-                          TBL_EP_READY, 0};
-    tbl_backend_spec s6 = {"shop", "v6", NULL, 443, 0, &ep6, 1};
-    char           err[256];
+    char err[256];
 
-    be = tbl_test_backend(b, "cart");
-    be6 = tbl_builder_add_backend(b, &s6);
-    shop = tbl_builder_vhost(b, "shop.example.com");
-    tbl_test_route(b, shop, TBL_PATH_EXACT, "/checkout", be);
-    tbl_test_route(b, shop, TBL_PATH_PREFIX, "/cart/", be);
-    tbl_test_route(b, shop, TBL_PATH_PREFIX, "/", be6);
-    tbl_test_route(b, shop, TBL_PATH_IMPL, "/static", be);
-    tbl_test_route(b, shop, TBL_PATH_IMPL, "/s", be);
-    tbl_test_route(b, shop, TBL_PATH_REGEX, "/api/v[0-9]+", be);
-    wild = tbl_builder_vhost(b, "*.example.com");
-    tbl_test_route(b, wild, TBL_PATH_PREFIX, "/", be);
-    any = tbl_builder_vhost(b, "");
-    tbl_test_route(b, any, TBL_PATH_PREFIX, "/", be);
-    tbl_builder_vhost(b, "b.example.org");
-    tbl_builder_vhost(b, "c.example.org");
-    vdef.backend = be;
-    assert_int_equal(tbl_builder_set_vhost_default(b, shop, &vdef, err,
-                                                   sizeof(err)),
-                     0);
-    assert_int_equal(tbl_builder_set_default(b, &gdef, err, sizeof(err)), 0);
-    tbl_test_finish(b, t);
+    if (tbl_sample_rich(&t->buf, &t->len, err, sizeof(err)) != 0
+        || tbl_view_init(&t->view, t->buf, t->len, err, sizeof(err)) != 0)
+    {
+        fail_msg("sample table: %s", err);
+    }
 }
 
 /* Validates buf; expects failure with `want` in the message. */
@@ -231,57 +207,57 @@ rehash(mut *m, tbl_slot *s)
 static void
 m_misaligned(mut *m)
 {
-    tbl_test_section(m->buf, TBL_SEC_VHOSTS)->offset += 4;
+    tbl_sample_section(m->buf, TBL_SEC_VHOSTS)->offset += 4;
 }
 
 static void
 m_past_end(mut *m)
 {
-    tbl_test_section(m->buf, TBL_SEC_ROUTES)->count += 1000;
+    tbl_sample_section(m->buf, TBL_SEC_ROUTES)->count += 1000;
 }
 
 static void
 m_count_64bit(mut *m)
 {
-    tbl_test_section(m->buf, TBL_SEC_ENDPOINTS)->count = 1ull << 40;
+    tbl_sample_section(m->buf, TBL_SEC_ENDPOINTS)->count = 1ull << 40;
 }
 
 static void
 m_overlap(mut *m)
 {
-    tbl_test_section(m->buf, TBL_SEC_BACKENDS)->offset
-        = tbl_test_section(m->buf, TBL_SEC_ROUTES)->offset;
+    tbl_sample_section(m->buf, TBL_SEC_BACKENDS)->offset
+        = tbl_sample_section(m->buf, TBL_SEC_ROUTES)->offset;
 }
 
 static void
 m_second_kind(mut *m)
 {
-    tbl_test_section(m->buf, TBL_SEC_ENDPOINTS)->kind = TBL_SEC_BACKENDS;
+    tbl_sample_section(m->buf, TBL_SEC_ENDPOINTS)->kind = TBL_SEC_BACKENDS;
 }
 
 static void
 m_unknown_kind(mut *m)
 {
-    tbl_test_section(m->buf, TBL_SEC_ROUTE_LISTS)->kind = 99;
+    tbl_sample_section(m->buf, TBL_SEC_ROUTE_LISTS)->kind = 99;
 }
 
 static void
 m_entry_size(mut *m)
 {
-    tbl_test_section(m->buf, TBL_SEC_VHOSTS)->entry_size = 41;
+    tbl_sample_section(m->buf, TBL_SEC_VHOSTS)->entry_size = 41;
 }
 
 static void
 m_missing_required(mut *m)
 {
     /* tbl_cidr and tbl_endpoint are both 24 bytes. */
-    tbl_test_section(m->buf, TBL_SEC_ENDPOINTS)->kind = TBL_SEC_CIDRS;
+    tbl_sample_section(m->buf, TBL_SEC_ENDPOINTS)->kind = TBL_SEC_CIDRS;
 }
 
 static void
 m_capacity(mut *m)
 {
-    tbl_test_section(m->buf, TBL_SEC_PATH_PREFIX)->count -= 1;
+    tbl_sample_section(m->buf, TBL_SEC_PATH_PREFIX)->count -= 1;
 }
 
 static void
@@ -299,7 +275,7 @@ m_header_flags(mut *m)
 static void
 m_pool_short(mut *m)
 {
-    tbl_test_section(m->buf, TBL_SEC_STRINGS)->count = 4;
+    tbl_sample_section(m->buf, TBL_SEC_STRINGS)->count = 4;
 }
 
 static void
@@ -688,7 +664,7 @@ run_mutations(const uint8_t *buf, size_t len, const mut_case *cases,
 
         mut_open(&m, buf, len);
         cases[i].fn(&m);
-        tbl_test_reseal(m.buf, m.len);
+        tbl_sample_reseal(m.buf, m.len);
         expect_reject(m.buf, m.len, cases[i].name, cases[i].want);
         free(m.buf);
     }
@@ -742,154 +718,20 @@ test_header_fields(void **state)
 
 /* --------------------------------------------------- optional sections */
 
-static const uint8_t blob_bytes[64] = "CHAIN-DER-BYTES.................KEY-DER-BYTES";
-
-/* Slots for SNI hashes of capacity 4 with one entry each. */
-static void
-sni_slots(const tbl_view *v, tbl_slot *slots, const char *key,
-          uint32_t cert)
-{
-    tbl_str  k = tbl_test_str(v, key);
-    uint64_t h = tbl_hash64(key, k.len, TBL_HASH_SEED);
-
-    memset(slots, 0, 4 * sizeof(tbl_slot));
-    slots[0].value = slots[1].value = slots[2].value = slots[3].value
-        = TBL_NONE;
-    slots[h & 3].hash = h;
-    slots[h & 3].key = k;
-    slots[h & 3].value = cert;
-}
-
-/*
- * The rich table plus every optional section, all referenced from the
- * core records (route 0 has canary 0 and policy 0, vhost 0 uses cert 0
- * and policy 1, the header's default cert is 1).
- */
+/* The rich table plus every optional section (see tbl_sample.h). */
 static void
 build_full(uint8_t **out, size_t *out_len)
 {
     tbl_test_table t;
-    tbl_view       v;
-    tbl_cidr       cidrs[3];
-    tbl_canary     canary;
-    tbl_policy     pol[2];
-    tbl_cert       certs[2];
-    tbl_config     cfg;
-    tbl_slot       sni_exact[4], sni_wild[4];
-    uint8_t       *buf;
-    size_t         len;
-    tbl_str        host, web;
     char           err[256];
 
     build_rich(&t);
-    v = t.view;
-    host = tbl_test_str(&v, "shop.example.com");
-    web = tbl_test_str(&v, "web");
-
-    memset(cidrs, 0, sizeof(cidrs));
-    cidrs[0].family = 4;
-    cidrs[0].prefix_len = 8;
-    cidrs[0].addr[0] = 10;
-    cidrs[1].family = 6;
-    cidrs[1].prefix_len = 32;
-    memcpy(cidrs[1].addr, "\x20\x01\x0d\xb8", 4);
-    cidrs[2].family = 4;
-    cidrs[2].prefix_len = 32;
-    memcpy(cidrs[2].addr, "\xc0\xa8\x01\x01", 4);
-
-    memset(&canary, 0, sizeof(canary));
-    canary.backend = 1;
-    canary.weight = 10;
-    canary.weight_total = 100;
-    canary.flags = TBL_CANARY_BY_HEADER | TBL_CANARY_BY_HEADER_VALUE
-                   | TBL_CANARY_BY_COOKIE;
-    canary.header = host;
-    canary.header_value = web;
-    canary.ingress_name = web;
-    canary.canary_id = 77;
-
-    memset(pol, 0, sizeof(pol));
-    pol[0].policy_id = 1;
-    pol[0].flags = TBL_POL_SSL_REDIRECT | TBL_POL_CORS;
-    pol[0].redirect_url = host;
-    pol[0].redirect_code = 308;
-    pol[0].auth_type = TBL_AUTH_BASIC;
-    pol[0].auth_secret.off = 32;
-    pol[0].auth_secret.len = 13;
-    pol[0].allow_first = 0;
-    pol[0].allow_count = 2;
-    pol[0].deny_first = 2;
-    pol[0].deny_count = 1;
-    pol[0].limit_rps = 10;
-    pol[0].limit_burst_multiplier = 5;
-    pol[0].next_upstream = TBL_NEXT_ERROR | TBL_NEXT_TIMEOUT;
-    pol[0].default_backend = 0;
-    pol[0].load_balance = TBL_LB_EWMA;
-    pol[0].affinity_mode = TBL_AFFINITY_BALANCED;
-    pol[0].custom_errors[(404 - TBL_CUSTOM_ERRORS_BASE) / 64]
-        |= 1ull << ((404 - TBL_CUSTOM_ERRORS_BASE) % 64);
-    pol[1].policy_id = 2;
-    pol[1].default_backend = TBL_NONE;
-    pol[1].backend_protocol = TBL_PROTO_GRPC;
-
-    memset(certs, 0, sizeof(certs));
-    certs[0].chain.off = 0;
-    certs[0].chain.len = 15;
-    certs[0].key.off = 32;
-    certs[0].key.len = 13;
-    certs[0].secret_name = web;
-    certs[1] = certs[0];
-    certs[1].flags = TBL_CERT_DEFAULT;
-
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.flags = TBL_CFG_HSTS | TBL_CFG_SSL_REDIRECT;
-    cfg.http_redirect_code = 308;
-    cfg.limit_req_status_code = 503;
-    cfg.limit_conn_status_code = 429;
-    cfg.hsts_max_age = 31536000;
-    cfg.connect_timeout_ms = 5000;
-    cfg.body_size_max = 1 << 20;
-    cfg.block_first = 2;
-    cfg.block_count = 1;
-
-    sni_slots(&v, sni_exact, "shop.example.com", 0);
-    sni_slots(&v, sni_wild, "example.com", 1);
-
-    buf = t.buf;
-    len = t.len;
-    buf = tbl_test_add_section(buf, &len, TBL_SEC_BLOBS, 1, blob_bytes,
-                               sizeof(blob_bytes));
-    buf = tbl_test_add_section(buf, &len, TBL_SEC_CIDRS, sizeof(tbl_cidr),
-                               cidrs, 3);
-    buf = tbl_test_add_section(buf, &len, TBL_SEC_CANARIES,
-                               sizeof(tbl_canary), &canary, 1);
-    buf = tbl_test_add_section(buf, &len, TBL_SEC_POLICIES,
-                               sizeof(tbl_policy), pol, 2);
-    buf = tbl_test_add_section(buf, &len, TBL_SEC_CERTS, sizeof(tbl_cert),
-                               certs, 2);
-    buf = tbl_test_add_section(buf, &len, TBL_SEC_SNI_EXACT,
-                               sizeof(tbl_slot), sni_exact, 4);
-    buf = tbl_test_add_section(buf, &len, TBL_SEC_SNI_WILDCARD,
-                               sizeof(tbl_slot), sni_wild, 4);
-    buf = tbl_test_add_section(buf, &len, TBL_SEC_CONFIG, sizeof(tbl_config),
-                               &cfg, 1);
-
-    /* Reference them from the core records. */
-    ((tbl_route *)(buf + tbl_test_section(buf, TBL_SEC_ROUTES)->offset))[0]
-        .canary = 0;
-    ((tbl_route *)(buf + tbl_test_section(buf, TBL_SEC_ROUTES)->offset))[0]
-        .policy = 0;
-    ((tbl_vhost *)(buf + tbl_test_section(buf, TBL_SEC_VHOSTS)->offset))[0]
-        .cert = 0;
-    ((tbl_vhost *)(buf + tbl_test_section(buf, TBL_SEC_VHOSTS)->offset))[0]
-        .policy = 1;
-    ((tbl_header *)buf)->default_cert = 1;
-    tbl_test_reseal(buf, len);
-    if (tbl_test_validate(buf, len, err, sizeof(err)) != 0) {
+    *out_len = t.len;
+    *out = tbl_sample_add_optional(t.buf, out_len);
+    assert_non_null(*out);
+    if (tbl_test_validate(*out, *out_len, err, sizeof(err)) != 0) {
         fail_msg("full table: %s", err);
     }
-    *out = buf;
-    *out_len = len;
 }
 
 static void
@@ -911,7 +753,7 @@ test_optional_sections(void **state)
     assert_int_equal(v.sni_wildcard_cap, 4);
     assert_non_null(v.config);
     assert_int_equal(v.config->limit_conn_status_code, 429);
-    assert_int_equal(v.blobs_len, sizeof(blob_bytes));
+    assert_int_equal(v.blobs_len, 64);
     assert_memory_equal(tbl_view_blob(&v, v.certs[0].key), "KEY-DER-BYTES",
                         13);
     assert_int_equal(v.canaries[0].canary_id, 77);
@@ -945,7 +787,7 @@ test_optional_absent(void **state)
 static tbl_section *
 sec(mut *m, uint32_t kind)
 {
-    return tbl_test_section(m->buf, kind);
+    return tbl_sample_section(m->buf, kind);
 }
 
 #define OPT(m, type, kind) \
