@@ -2,7 +2,9 @@
  * tool_dump.c -- "shmingress-table dump" and "check": the whole table as
  * JSON, or one summary line.  Routes are grouped under the vhost they
  * belong to, in table order; the dump shows what the file says and does
- * not re-derive matching order (explain does that).
+ * not re-derive matching order (explain does that).  Private keys,
+ * certificate bytes and auth secrets are never printed: certificates
+ * appear as their Secret's name, expiry and content hash.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +117,29 @@ static cJSON *vhosts_json(const tbl_view *v)
     return arr;
 }
 
+/* Where each certificate came from and when it expires; never its bytes. */
+static cJSON *certs_json(const tbl_view *v)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (uint32_t i = 0; i < v->cert_count; i++) {
+        const tbl_cert *c = &v->certs[i];
+        char secret[1024];
+        cJSON *obj = cJSON_CreateObject();
+        snprintf(secret, sizeof(secret), "%s/%s",
+                 tbl_view_str(v, c->secret_namespace),
+                 tbl_view_str(v, c->secret_name));
+        cJSON_AddNumberToObject(obj, "index", i);
+        cJSON_AddStringToObject(obj, "secret", secret);
+        cJSON_AddNumberToObject(obj, "not_after", (double)c->not_after);
+        cJSON_AddBoolToObject(obj, "default",
+                              (c->flags & TBL_CERT_DEFAULT) != 0);
+        cJSON_AddNumberToObject(obj, "chain_bytes", c->chain.len);
+        tool_json_add_hex(obj, "content_hash", c->content_hash);
+        cJSON_AddItemToArray(arr, obj);
+    }
+    return arr;
+}
+
 static cJSON *counts_json(const tbl_view *v)
 {
     cJSON *obj = cJSON_CreateObject();
@@ -126,6 +151,10 @@ static cJSON *counts_json(const tbl_view *v)
     cJSON_AddNumberToObject(obj, "host_wildcard_slots", v->host_wildcard_cap);
     cJSON_AddNumberToObject(obj, "path_exact_slots", v->path_exact_cap);
     cJSON_AddNumberToObject(obj, "path_prefix_slots", v->path_prefix_cap);
+    cJSON_AddNumberToObject(obj, "canaries", v->canary_count);
+    cJSON_AddNumberToObject(obj, "policies", v->policy_count);
+    cJSON_AddNumberToObject(obj, "certs", v->cert_count);
+    cJSON_AddNumberToObject(obj, "cidrs", v->cidr_count);
     cJSON_AddNumberToObject(obj, "string_bytes", (double)v->strings_len);
     cJSON_AddNumberToObject(obj, "blob_bytes", (double)v->blobs_len);
     return obj;
@@ -151,6 +180,7 @@ int tool_dump(const tool_table *t, FILE *out)
                               : cJSON_CreateNumber(v->hdr->catchall_vhost));
     cJSON_AddItemToObject(root, "default_route",
                           tool_route_json(v, v->hdr->default_route));
+    cJSON_AddItemToObject(root, "certs", certs_json(v));
     cJSON_AddItemToObject(root, "counts", counts_json(v));
 
     int rc = tool_print_json(root, out);
