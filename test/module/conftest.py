@@ -11,6 +11,7 @@ that ctest sets; the defaults fit a build in <repo>/build.
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -241,6 +242,14 @@ def backends():
 
 def endpoint(server):
     return "127.0.0.1:%d" % server.port
+
+
+def mapped_tables(pid):
+    """table.N files a process maps, with " (deleted)" once unlinked."""
+    with open("/proc/%d/maps" % pid) as f:
+        return sorted({m.group(1) for m in
+                       re.finditer(r"/(table\.\d+(?: \(deleted\))?)$",
+                                   f.read(), re.M)})
 
 
 def dead_endpoint():

@@ -3,7 +3,7 @@ what is forwarded upstream, and the $shmingress_* variables."""
 
 import subprocess
 
-from conftest import Nginx, endpoint
+from conftest import Nginx, dead_endpoint, endpoint, mapped_tables
 
 
 def test_no_table_yet_answers_503_and_health_is_not_ready(nginx):
@@ -236,5 +236,35 @@ def test_variables_describe_the_decision(tmp_path, backends):
         r = server.request("/nothing", host="other.org")
         assert r.status == 404
         assert all(r.headers["X-V-" + n] == "[]" for n in names)
+    finally:
+        server.stop()
+
+
+def test_internal_redirect_routes_again_and_keeps_one_pin(tmp_path,
+                                                          backends):
+    server = Nginx(tmp_path / "state",
+                   extra_location="error_page 502 = /fallback;").start()
+    try:
+        live = backends("svc-live")
+        server.publish("""
+            backend d default/svc-dead:80 %s
+            backend l default/svc-live:80 %s
+            route a.example.com Prefix /broken d default/ing
+            route a.example.com Prefix /fallback l default/ing
+        """ % (dead_endpoint(), endpoint(live)))
+
+        r = server.request("/broken", host="a.example.com")
+        assert r.status == 200
+        assert (r.json()["service"], r.json()["path"]) == ("svc-live",
+                                                          "/fallback")
+        assert "[default-svc-live-80]" in server.access_log()[-1]
+
+        # every pin was released: the superseded table gets unmapped
+        last = server.publish("""
+            backend l default/svc-live:80 %s
+            route a.example.com Prefix / l default/ing
+        """ % endpoint(live))
+        assert server.request("/", host="a.example.com").status == 200
+        assert mapped_tables(server.worker_pids()[0]) == ["table.%d" % last]
     finally:
         server.stop()

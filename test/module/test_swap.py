@@ -3,10 +3,9 @@ reload, bad files are logged once and skipped, and a table stays mapped
 while a request that routed with it is still running."""
 
 import os
-import re
 import threading
 
-from conftest import Nginx, endpoint, wait_for
+from conftest import Nginx, endpoint, mapped_tables, wait_for
 
 
 def spec_to(server, service="svc"):
@@ -20,14 +19,6 @@ def service_of(nginx):
     r = nginx.request("/", host="a.example.com")
     assert r.status == 200, r.text
     return r.json()["service"]
-
-
-def mapped_tables(pid):
-    """table.N files mapped by a process, with " (deleted)" if unlinked."""
-    with open("/proc/%d/maps" % pid) as f:
-        return sorted({m.group(1) for m in
-                       re.finditer(r"/(table\.\d+(?: \(deleted\))?)$",
-                                   f.read(), re.M)})
 
 
 def test_swap_is_served_by_the_next_request_without_reload(tmp_path,
