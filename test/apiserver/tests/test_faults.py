@@ -3,6 +3,7 @@ failing, throttled and slow requests, compaction, restarts."""
 
 import http.client
 import socket
+import threading
 import time
 
 import pytest
@@ -129,11 +130,10 @@ def test_restart_dropping_state_makes_old_versions_too_old(standin, client):
 
 
 def test_restart_with_downtime_refuses_connections(standin, client):
-    import threading
     down = threading.Thread(target=standin.restart,
                             kwargs={"down_seconds": 1.0})
     down.start()
-    time.sleep(0.3)
+    assert wait_until_down(standin.port)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", standin.port), timeout=1)
     down.join()
@@ -172,7 +172,7 @@ def test_control_api_over_http(standin, client):
     assert Client(standin.url, "t2").get(CM).status == 200
     assert control.post("/__control/restart",
                         {"down_seconds": 0.5}).status == 200
-    assert wait_until_refused(standin.port)
+    assert wait_until_down(standin.port)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:
@@ -183,12 +183,14 @@ def test_control_api_over_http(standin, client):
     assert Client(standin.url, "t2").get(f"{CM}/x").status == 200
 
 
-def wait_until_refused(port, timeout=5):
+def wait_until_down(port, timeout=5):
+    """True once connecting fails: refused, or reset by a listener that is
+    closing with the connection still in its backlog."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, ConnectionResetError):
             return True
         time.sleep(0.02)
     return False
