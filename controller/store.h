@@ -32,6 +32,11 @@ typedef struct {
     char     *origin;     /* where it came from, for log lines:
                              "examples/app.yaml#2" or "api"          */
     cJSON    *json;       /* the whole object, owned by the store     */
+    void     *derived;    /* a reader's parse of json (the model's),
+                             freed with derived_free when json is
+                             replaced or the object deleted; NULL until
+                             set with ctl_object_set_derived           */
+    void    (*derived_free)(void *);
 } ctl_object;
 
 typedef struct ctl_store ctl_store;
@@ -63,6 +68,15 @@ const ctl_object *ctl_store_get(const ctl_store *s, ctl_kind kind,
 /* Iteration in no particular order; stable while the store is unchanged. */
 size_t ctl_store_count(const ctl_store *s, ctl_kind kind);
 const ctl_object *ctl_store_at(const ctl_store *s, ctl_kind kind, size_t i);
+
+/*
+ * Attaches derived data to an object, freeing any it had.  It is a cache
+ * of what json says, so setting it through a const object changes no
+ * object; it lets the model parse an object once per version instead of
+ * once per build.
+ */
+void ctl_object_set_derived(const ctl_object *o, void *data,
+                            void (*free_fn)(void *));
 
 /* Bumped by every put and delete; lets the loop skip needless rebuilds. */
 uint64_t ctl_store_version(const ctl_store *s);
