@@ -10,6 +10,7 @@
 #ifndef SHMINGRESS_CTL_LOG_H
 #define SHMINGRESS_CTL_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum {
@@ -20,6 +21,13 @@ typedef enum {
 } ctl_log_level;
 
 void ctl_log_set_level(ctl_log_level level);
+
+/*
+ * Switches every later line to one JSON object with string values:
+ *   {"ts":"...","level":"warn","msg":"ingress skipped","object":"default/web"}
+ * The pairs are the same; only the encoding changes.
+ */
+void ctl_log_set_json(bool json);
 
 void ctl_log(ctl_log_level level, const char *msg, const char *kv_fmt, ...)
     __attribute__((format(printf, 3, 4)));
