@@ -1,0 +1,249 @@
+/*
+ * model_internal.h -- what the model's files share with each other and
+ * nobody else: small containers, the cached parse of objects, and the
+ * steps of ctl_model_build.
+ *
+ *   model_map.c      growable arrays, hash map, JSON accessors
+ *   model_class.c    which Ingresses are ours; refused annotations
+ *   model_ingress.c  reading and validating one Ingress (API rules)
+ *   model_backend.c  Service + EndpointSlices -> table backend
+ *   model.c          ctl_model_build: order, merge, defaults, emit
+ *
+ * Each object is parsed once per version: the parse hangs on its store
+ * object (ctl_object.derived) until the object changes, so a rebuild
+ * after one change reads only that object.  Strings in a parse point
+ * into the object's cJSON tree, which lives exactly as long.
+ */
+#ifndef SHMINGRESS_CTL_MODEL_INTERNAL_H
+#define SHMINGRESS_CTL_MODEL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "model.h"
+
+/* ---------------------------------------------------------- containers */
+
+/* A growable array of fixed-size elements. */
+typedef struct {
+    void  *data;
+    size_t len;
+    size_t cap;
+    size_t elem;
+} ctl_vec;
+
+void ctl_vec_init(ctl_vec *v, size_t elem);
+void *ctl_vec_push(ctl_vec *v);             /* zeroed, or NULL      */
+void *ctl_vec_push_n(ctl_vec *v, size_t n); /* n zeroed, or NULL    */
+void ctl_vec_free(ctl_vec *v);
+
+#define CTL_VEC_AT(v, type, i) (&((type *)(v)->data)[i])
+
+/*
+ * A hash map of u32 values under 64-bit hashes the caller computed (most
+ * of them once per object version).  Values say where the key lives;
+ * the caller's eq decides whether a value with a matching hash is the
+ * key, so lookups touch key strings only on a hash match.
+ */
+typedef bool (*ctl_hmap_eq)(const void *ctx, uint32_t value);
+
+typedef struct {
+    struct ctl_hslot *slots;
+    size_t            cap;
+    size_t            count;
+} ctl_hmap;
+
+void ctl_hmap_init(ctl_hmap *m);
+void ctl_hmap_free(ctl_hmap *m);
+
+/* The value slot of the entry eq accepts, or NULL.  Valid until the next
+ * ctl_hmap_add. */
+uint32_t *ctl_hmap_find(const ctl_hmap *m, uint64_t hash, ctl_hmap_eq eq,
+                        const void *ctx);
+
+/* Adds an entry without looking for an equal one; -1 when out of
+ * memory.  value must not be UINT32_MAX. */
+int ctl_hmap_add(ctl_hmap *m, uint64_t hash, uint32_t value);
+
+/* Hashes byte strings in sequence: ctl_hash(s, n, ctl_hash(t, m, 0)). */
+uint64_t ctl_hash(const void *s, size_t n, uint64_t prev);
+
+/* ------------------------------------------------------------- objects */
+
+/* JSON accessors that return NULL for a missing or mistyped member. */
+const cJSON *ctl_json_object(const cJSON *obj, const char *key);
+const cJSON *ctl_json_array(const cJSON *obj, const char *key);
+const char *ctl_json_string(const cJSON *obj, const char *key);
+const char *ctl_annotation(const cJSON *obj, const char *key);
+
+/* Go's strconv.ParseBool truth values, as annotations are parsed. */
+bool ctl_parse_bool_true(const char *s);
+
+/*
+ * Logs one line about an object: msg, then object=<ns/name> and
+ * origin=..., then the caller's pairs.
+ */
+void ctl_log_object(ctl_log_level level, const char *msg,
+                    const ctl_object *obj, const char *kv_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ------------------------------------------------------------ ingresses */
+
+/* A backend as an Ingress writes it. */
+typedef struct {
+    const char *service;      /* NULL: a resource backend (not served) */
+    const char *port_name;    /* NULL when the port is by number      */
+    uint32_t    port_number;  /* 0 when the port is by name           */
+    uint64_t    service_hash; /* of namespace and service             */
+    uint64_t    hash;         /* of namespace, service and port       */
+} ctl_backend_ref;
+
+/* Fills ref's hashes for a reference from namespace ns. */
+void ctl_backend_ref_hash(ctl_backend_ref *ref, const char *ns);
+
+/* One path of one rule, validated. */
+typedef struct {
+    uint64_t        key_hash; /* of host, type and match key (model.c) */
+    const char     *host;    /* "" for a rule without host           */
+    const char     *path;    /* as written; "/" for an empty
+                                ImplementationSpecific path          */
+    uint8_t         type;    /* tbl_path_type                         */
+    uint32_t        ingress; /* index in ctl_build.ingresses          */
+    uint32_t        rule;    /* positions, for log lines             */
+    uint32_t        index;
+    ctl_backend_ref backend;
+} ctl_path;
+
+/* What ownership reads from an Ingress's annotations. */
+typedef struct {
+    const char *legacy_class;  /* kubernetes.io/ingress.class          */
+    const char *snippet;       /* the first *-snippet key, either prefix */
+    const char *our_canary;    /* shmingress.io/canary                  */
+    const char *compat_canary; /* <annotations prefix>/canary           */
+} ctl_ingress_annotations;
+
+/*
+ * An Ingress as parsed from its json, cached on its store object until
+ * the object changes, so that a rebuild parses only what changed.
+ * Strings point into the json.  The spec is parsed (and, if invalid,
+ * logged) the first time the Ingress is ours.
+ */
+typedef struct {
+    bool                    created_read;
+    int64_t                 created;    /* ns since the epoch; INT64_MAX
+                                           when missing or invalid      */
+    bool                    refusal_logged;
+    const char             *class_name; /* spec.ingressClassName        */
+    ctl_ingress_annotations ann;
+    char                   *ann_prefix; /* the prefix ann was read with */
+    enum {
+        CTL_SPEC_UNREAD = 0,
+        CTL_SPEC_VALID,
+        CTL_SPEC_INVALID
+    } spec;
+    bool                    has_default;  /* a defaultBackend Service  */
+    ctl_backend_ref         default_backend;
+    bool                    has_rules;
+    bool                    has_hostless; /* a rule without host       */
+    ctl_vec                 paths;        /* ctl_path, .ingress unset  */
+    ctl_vec                 hosts;        /* const char *: hosts of its
+                                             rules, "" excluded,
+                                             repeats possible          */
+} ctl_ingress_info;
+
+/* One owned, valid, non-canary Ingress in a build. */
+typedef struct {
+    const ctl_object       *obj;
+    const ctl_ingress_info *info;
+    uint32_t                path_first; /* into ctl_build.paths        */
+} ctl_ingress;
+
+/* The state of one ctl_model_build call. */
+typedef struct {
+    const ctl_store        *store;
+    const ctl_model_config *cfg;
+    tbl_builder            *b;
+    ctl_model_stats        *stats;
+    ctl_vec                 ingresses; /* ctl_ingress, oldest first   */
+    ctl_vec                 paths;     /* ctl_path of all ingresses   */
+
+    /* model_backend.c */
+    ctl_hmap                slices_by_service; /* -> slice_chain    */
+    ctl_vec                 slice_chain;       /* slices per Service */
+    ctl_hmap                backend_cache;     /* ref -> resolved    */
+    ctl_vec                 resolved;          /* backend + flags    */
+    ctl_vec                 endpoints;         /* scratch            */
+} ctl_build;
+
+/* model_class.c */
+typedef enum {
+    CTL_OWNED = 0,
+    CTL_NOT_OURS,
+    CTL_REFUSED /* ours, but refused or not yet supported (logged) */
+} ctl_ownership;
+
+/* Reads the IngressClasses once per build; then ctl_ingress_ownership
+ * decides per Ingress. */
+typedef struct {
+    const char *controller_class;
+    const char *ingress_class;
+    const char *annotations_prefix; /* without a trailing '/'         */
+    size_t      annotations_prefix_len;
+    bool        take_classless;
+} ctl_class_rules;
+
+void ctl_class_rules_init(ctl_class_rules *r, const ctl_store *store,
+                          const ctl_model_config *cfg);
+void ctl_read_annotations(const ctl_class_rules *r, const cJSON *json,
+                          ctl_ingress_annotations *a);
+/* Decides ownership; a refusal is logged once per object version. */
+ctl_ownership ctl_ingress_ownership(const ctl_class_rules *r,
+                                    const ctl_store *store,
+                                    const ctl_object *ing,
+                                    ctl_ingress_info *info);
+
+/* model_ingress.c */
+
+/* The hash under which two paths collide: host, pathType and the path
+ * as the table matches it (Prefix without one trailing '/'). */
+uint64_t ctl_path_key_hash(const ctl_path *p);
+bool ctl_path_same_key(const ctl_path *a, const ctl_path *b);
+
+/* The cached parse of an Ingress (annotations read for r's prefix);
+ * NULL when out of memory. */
+ctl_ingress_info *ctl_ingress_info_of(const ctl_class_rules *r,
+                                      const ctl_object *ing);
+
+/* Adds an owned Ingress to the build, parsing its spec if needed (an
+ * invalid one is logged once, when parsed).  Returns 1 added, 0 invalid,
+ * -1 out of memory. */
+int ctl_ingress_add(ctl_build *bd, const ctl_object *ing,
+                    ctl_ingress_info *info);
+
+/* creationTimestamp in ns since the epoch, INT64_MAX when missing or
+ * invalid (logged once, for our Ingresses only). */
+int64_t ctl_ingress_created(const ctl_object *ing, ctl_ingress_info *info);
+
+/* Orders Ingresses for merging: oldest creationTimestamp first. */
+int ctl_ingress_compare_age(const ctl_object *a, int64_t a_created,
+                            const ctl_object *b, int64_t b_created);
+
+/* model_backend.c */
+int ctl_backends_init(ctl_build *bd);
+void ctl_backends_free(ctl_build *bd);
+
+/*
+ * The table backend for a Service reference in namespace ns, resolved
+ * once per build (problems are logged then, naming obj).  TBL_NONE only
+ * when out of memory.
+ */
+uint32_t ctl_backend_resolve(ctl_build *bd, const char *ns,
+                             const ctl_backend_ref *ref,
+                             const ctl_object *obj);
+
+/* --default-backend-service: the global fallback, or none (404). */
+int ctl_backend_set_global_default(ctl_build *bd);
+
+#endif
