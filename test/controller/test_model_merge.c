@@ -155,6 +155,29 @@ test_same_path_other_type_coexists(void **state)
     fx_free(&f);
 }
 
+/* Exact "/foo" beats Prefix "/foo/" for "/foo" (the design proposal's
+ * rule); an ImplementationSpecific path wins only when longer than the
+ * best Prefix as written. */
+static void
+test_exact_beats_longer_prefix(void **state)
+{
+    fixture f;
+
+    (void)state;
+    setup(&f);
+    fx_ingress(&f, "default", "edge", NULL, "",
+               FX_RULES(FX_RULE("edge.example",
+                                FX_PATH("/foo", "Exact", "one", 80),
+                                FX_PATH("/foo/", "Prefix", "two", 80),
+                                FX_PATH("/fo", "ImplementationSpecific",
+                                        "three", 80))));
+    fx_build(&f);
+    assert_string_equal(fx_route(&f, "edge.example", "/foo"), "one:80");
+    assert_string_equal(fx_route(&f, "edge.example", "/foo/x"), "two:80");
+    assert_string_equal(fx_route(&f, "edge.example", "/fox"), "three:80");
+    fx_free(&f);
+}
+
 /* Prefix "/foo" and "/foo/" match the same requests; the longer one
  * wins whatever the age, in either order. */
 static void
@@ -353,6 +376,7 @@ main(void)
         cmocka_unit_test(test_tie_compares_full_name),
         cmocka_unit_test(test_missing_timestamp_sorts_last),
         cmocka_unit_test(test_same_path_other_type_coexists),
+        cmocka_unit_test(test_exact_beats_longer_prefix),
         cmocka_unit_test(test_longer_prefix_spelling_wins),
         cmocka_unit_test(test_duplicate_inside_one_ingress),
         cmocka_unit_test(test_implementation_specific_is_string_prefix),
