@@ -15,6 +15,12 @@
 #include "store.h"
 #include "tbl.h"
 
+/*
+ * NULL strings take the flags' defaults: controller_class
+ * "shmingress.io/controller", ingress_class "shmingress",
+ * annotations_prefix "nginx.ingress.kubernetes.io"; a NULL or empty
+ * default_backend_service means none.
+ */
 typedef struct {
     const char *controller_class;   /* --controller-class               */
     const char *ingress_class;      /* --ingress-class (annotation value
@@ -37,6 +43,13 @@ typedef struct {
  * builder).  Objects that are invalid are logged (object, field, value)
  * and skipped; the rest is still built.  Returns 0, or -1 only when the
  * builder itself fails (out of memory).
+ *
+ * Each object's parse is kept on the object (ctl_object.derived) until
+ * the object changes, so a rebuild after a change parses only what
+ * changed, and a problem found while parsing is logged once per version
+ * of the object.  Problems that depend on other objects (a missing
+ * Service, no ready endpoint, a conflict) are logged on every build.
+ * docs/routing.md describes every decision.
  */
 int ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
                     tbl_builder *b, ctl_model_stats *stats);

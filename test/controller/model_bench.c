@@ -1,8 +1,10 @@
 /*
  * model_bench.c -- times a full model build at the scale the controller
  * must handle (10k Ingresses, 10k Services, 100k endpoints) and checks
- * that the table routes every Ingress.  It prints the timings; as a
- * test it fails only on wrong routing, never on speed.
+ * that the table routes every Ingress.  It prints CPU times: the first
+ * build (every object parsed), the best rebuild (parses cached, as after
+ * a change), serializing and validating; as a test it fails only on
+ * wrong routing, never on speed.
  *   usage: ctl_model_bench [ingresses] [endpoints-per-service] [rounds]
  */
 #include <stdio.h>
@@ -131,7 +133,7 @@ main(int argc, char **argv)
     };
     ctl_store *s = ctl_store_new();
     ctl_model_stats stats;
-    double t0, t_fill, t_build = 1e9, t_finish = 0, t_view = 0;
+    double t0, t_fill, t_first = 0, t_build = 1e9, t_finish = 0, t_view = 0;
     uint8_t *buf = NULL;
     size_t len = 0;
     tbl_view v;
@@ -171,6 +173,8 @@ main(int argc, char **argv)
         }
         t3 = now_ms();
         tbl_builder_free(b);
+        if (round == 0)
+            t_first = t1 - t0;
         if (t1 - t0 < t_build) {
             t_build = t1 - t0;
             t_finish = t2 - t1;
@@ -179,9 +183,9 @@ main(int argc, char **argv)
     }
     printf("ingresses=%d services=%d endpoints=%d routes=%zu table_bytes=%zu\n",
            n, n, n * per_service, stats.routes, len);
-    printf("store_fill_ms=%.1f model_build_ms=%.2f serialize_ms=%.2f "
-           "validate_ms=%.2f\n",
-           t_fill, t_build, t_finish, t_view);
+    printf("store_fill_ms=%.1f first_build_ms=%.2f model_build_ms=%.2f "
+           "serialize_ms=%.2f validate_ms=%.2f\n",
+           t_fill, t_first, t_build, t_finish, t_view);
     if (stats.routes != (size_t)n * 2 || stats.ingresses_owned != (size_t)n ||
         check(&v, n, per_service) != 0) {
         fprintf(stderr, "wrong routing at scale\n");
