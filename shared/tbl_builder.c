@@ -1052,12 +1052,14 @@ tbl_write_vhosts(const tbl_builder *b, uint8_t *out, const tbl_layout *l)
     }
 }
 
+/* Also sets each vhost's key-length filters (tbl_write_vhosts runs first). */
 static void
 tbl_write_routes(const tbl_builder *b, uint8_t *out, const tbl_layout *l)
 {
-    tbl_slot *exact = tbl_out_section(out, l, TBL_OUT_PATH_EXACT);
-    tbl_slot *prefix = tbl_out_section(out, l, TBL_OUT_PATH_PREFIX);
-    size_t    i;
+    tbl_slot  *exact = tbl_out_section(out, l, TBL_OUT_PATH_EXACT);
+    tbl_slot  *prefix = tbl_out_section(out, l, TBL_OUT_PATH_PREFIX);
+    tbl_vhost *vhosts = tbl_out_section(out, l, TBL_OUT_VHOSTS);
+    size_t     i;
 
     if (b->route_count > 0) {
         memcpy(tbl_out_section(out, l, TBL_OUT_ROUTES), b->routes,
@@ -1071,9 +1073,12 @@ tbl_write_routes(const tbl_builder *b, uint8_t *out, const tbl_layout *l)
         if (r->path_type == TBL_PATH_EXACT) {
             tbl_slot_insert(exact, l->sec[TBL_OUT_PATH_EXACT].count, b,
                             r->path, r->vhost, (uint32_t)i);
+            vhosts[r->vhost].exact_lengths |= TBL_LENGTH_BIT(r->path.len);
         } else if (r->path_type == TBL_PATH_PREFIX) {
             tbl_slot_insert(prefix, l->sec[TBL_OUT_PATH_PREFIX].count, b,
                             b->prefix_keys[i], r->vhost, (uint32_t)i);
+            vhosts[r->vhost].prefix_lengths
+                |= TBL_LENGTH_BIT(b->prefix_keys[i].len);
         }
     }
 }

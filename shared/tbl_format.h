@@ -136,7 +136,17 @@ typedef struct {
     uint32_t regex_count;   /*   order                                  */
     uint32_t cert;          /* CERTS index or NONE                      */
     uint32_t policy;        /* server-level POLICIES index or NONE      */
+    /*
+     * Lookup filters: bit min(len, 63) is set for the length of every
+     * Exact path / Prefix key of this vhost, so a lookup hashes and
+     * probes only the request-path prefixes whose length some rule has.
+     */
+    uint64_t exact_lengths;
+    uint64_t prefix_lengths;
 } tbl_vhost;
+
+/* The bit of a key length in tbl_vhost.exact_lengths/prefix_lengths. */
+#define TBL_LENGTH_BIT(len) (1ull << ((len) < 63 ? (len) : 63))
 
 typedef enum {
     TBL_PATH_EXACT = 1,
@@ -438,7 +448,8 @@ static_assert(sizeof(tbl_str) == 8, "tbl_str layout");
 static_assert(sizeof(tbl_header) == 88, "tbl_header layout");
 static_assert(sizeof(tbl_section) == 24, "tbl_section layout");
 static_assert(sizeof(tbl_slot) == 24, "tbl_slot layout");
-static_assert(sizeof(tbl_vhost) == 40, "tbl_vhost layout");
+static_assert(sizeof(tbl_vhost) == 56, "tbl_vhost layout");
+static_assert(offsetof(tbl_vhost, exact_lengths) == 40, "tbl_vhost layout");
 static_assert(sizeof(tbl_route) == 56, "tbl_route layout");
 static_assert(offsetof(tbl_route, route_id) == 48, "tbl_route layout");
 static_assert(sizeof(tbl_backend) == 48, "tbl_backend layout");

@@ -14,14 +14,120 @@
 
 #include "tbl.h"
 
+/*
+ * tbl_hash64 in pieces.  Input is read as little-endian 64-bit words; each
+ * word is scrambled on its own (multiply, xor-shift: off the dependency
+ * chain, so the CPU overlaps it with the previous round) and folded into
+ * the state with xor, rotate, multiply.  The last 1..7 bytes form one
+ * zero-padded word, and the length is mixed in only by the finish, so
+ * zero padding cannot collide and every prefix of an input shares the
+ * state of the words it contains.
+ */
+#define TBL_H_INIT  0x2d358dccaa6c78a5ull /* so ("", seed 0) is not 0  */
+#define TBL_H_LEN   0x9fb21c651e98df25ull /* length mix               */
+#define TBL_H_WORD  0xc2b2ae3d27d4eb4full /* word scramble            */
+#define TBL_H_ROUND 0x165667b19e3779f9ull /* state round              */
+#define TBL_H_FIN1  0xbf58476d1ce4e5b9ull /* avalanche                */
+#define TBL_H_FIN2  0x94d049bb133111ebull
+
+static inline uint64_t
+tbl_hash_load64(const uint8_t *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+static inline uint64_t
+tbl_hash_start(uint64_t seed)
+{
+    return seed ^ TBL_H_INIT;
+}
+
+static inline uint64_t
+tbl_hash_round(uint64_t h, uint64_t w)
+{
+    w *= TBL_H_WORD;
+    w ^= w >> 31;
+    h ^= w;
+    return ((h << 29) | (h >> 35)) * TBL_H_ROUND;
+}
+
+static inline uint64_t
+tbl_hash_load32(const uint8_t *p)
+{
+    uint32_t w;
+
+    memcpy(&w, p, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap32(w);
+#endif
+    return w;
+}
+
+/*
+ * The n (1..7) bytes at p as a little-endian word, upper bytes zero,
+ * without reading past p + n: two overlapping loads (4 bytes each, or
+ * single bytes below 4) whose shared bytes are equal, so OR-ing them
+ * gives exactly the zero-padded word.
+ */
+static inline uint64_t
+tbl_hash_tail(const uint8_t *p, size_t n)
+{
+    if (n >= 4) {
+        return tbl_hash_load32(p) | tbl_hash_load32(p + n - 4) << (8 * (n - 4));
+    }
+    return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2))
+           | (uint64_t)p[n - 1] << (8 * (n - 1));
+}
+
+/*
+ * Folds in the n (< 8) bytes at p as one zero-padded word (when n > 0),
+ * then the total length, then avalanches.
+ */
+static inline uint64_t
+tbl_hash_finish(uint64_t h, const uint8_t *p, size_t n, size_t len)
+{
+    if (n > 0) {
+        h = tbl_hash_round(h, tbl_hash_tail(p, n));
+    }
+    h ^= (uint64_t)len * TBL_H_LEN;
+    h ^= h >> 32;
+    h *= TBL_H_FIN1;
+    h ^= h >> 29;
+    h *= TBL_H_FIN2;
+    h ^= h >> 32;
+    return h;
+}
+
 /* Seeds for the stable ids (distinct from the slot and checksum seeds). */
 #define TBL_ROUTE_ID_SEED   0x726f7574652d6964ull
 #define TBL_BACKEND_ID_SEED 0x6261636b656e6469ull
 
+/* tbl_hash64 itself, inlined where it runs per request. */
+static inline uint64_t
+tbl_hash_bytes(const void *data, size_t len, uint64_t seed)
+{
+    const uint8_t *p = data;
+    uint64_t       h = tbl_hash_start(seed);
+    size_t         n = len;
+
+    while (n >= 8) {
+        h = tbl_hash_round(h, tbl_hash_load64(p));
+        p += 8;
+        n -= 8;
+    }
+    return tbl_hash_finish(h, p, n, len);
+}
+
 static inline uint64_t
 tbl_slot_hash(const void *key, size_t len, uint32_t scope)
 {
-    return tbl_hash64(key, len, TBL_HASH_SEED ^ scope);
+    return tbl_hash_bytes(key, len, TBL_HASH_SEED ^ scope);
 }
 
 /*

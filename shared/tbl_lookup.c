@@ -17,20 +17,29 @@
 
 /* ---------------------------------------------------------------- hosts */
 
-static unsigned char
-tbl_lower(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
-}
+/*
+ * Host name bytes: the lower-case form of every byte a host name may
+ * hold ([A-Za-z0-9_.-]), 0 for the rest.
+ */
+static const unsigned char tbl_host_bytes[256] = {
+    ['-'] = '-', ['.'] = '.', ['_'] = '_',
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+    ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e',
+    ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j',
+    ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o',
+    ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+    ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y',
+    ['z'] = 'z',
+    ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e',
+    ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
+    ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o',
+    ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
+    ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+    ['Z'] = 'z',
+};
 
-static int
-tbl_host_byte_ok(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
-           || c == '_' || c == '.';
-}
-
-/* An IPv6 literal's bytes: hex digits, ':' and '.' (embedded IPv4). */
+/* An IPv6 literal's bytes (lower-cased): hex digits, ':' and '.'. */
 static int
 tbl_ipv6_byte_ok(unsigned char c)
 {
@@ -119,11 +128,12 @@ tbl_normalize_host(const char *host, size_t len, char *buf, size_t buflen)
         return -1;
     }
     for (i = 0; i < n; i++) {
-        unsigned char c = tbl_lower((unsigned char)name[i]);
+        unsigned char c = (unsigned char)name[i];
+
+        c = v6 && c == ':' ? c : tbl_host_bytes[c];
 
         if (v6 ? !tbl_ipv6_byte_ok(c)
-               : !tbl_host_byte_ok(c)
-                     || (c == '.' && (i == 0 || buf[i - 1] == '.')))
+               : c == 0 || (c == '.' && (i == 0 || buf[i - 1] == '.')))
         {
             return -1;
         }
@@ -136,42 +146,44 @@ tbl_normalize_host(const char *host, size_t len, char *buf, size_t buflen)
     return (int)n;
 }
 
-static uint32_t
-tbl_hash_get(const tbl_slot *slots, uint32_t cap, const tbl_view *v,
-             const char *key, size_t len, uint32_t scope)
+static inline void
+tbl_prefetch_slot(const tbl_slot *slots, uint32_t cap, uint64_t h)
 {
-    uint32_t i;
-
-    if (cap == 0) {
-        return TBL_NONE;
+    if (cap > 0) {
+        __builtin_prefetch(&slots[h & (cap - 1)]);
     }
-    i = tbl_slot_find(slots, cap, v->strings, key, len, scope,
-                      tbl_slot_hash(key, len, scope));
-    return i == TBL_NONE ? TBL_NONE : slots[i].value;
 }
 
-/* Exact name, then "*.<rest>" for exactly one extra label. */
+/*
+ * Exact name, then "*.<rest>" for exactly one extra label.  The rest is
+ * hashed only when the exact probe misses: host hashes are small enough
+ * to stay cached, so hashing ahead would cost more than it hides.
+ */
 static uint32_t
 tbl_find_named(const tbl_view *v, const tbl_slot *exact, uint32_t exact_cap,
                const tbl_slot *wild, uint32_t wild_cap, const char *name,
                size_t len, uint8_t *kind)
 {
     const char *dot;
-    uint32_t    idx;
+    size_t      rest_len;
+    uint32_t    i;
 
-    idx = tbl_hash_get(exact, exact_cap, v, name, len, 0);
-    if (idx != TBL_NONE) {
+    i = tbl_slot_find(exact, exact_cap, v->strings, name, len, 0,
+                      tbl_slot_hash(name, len, 0));
+    if (i != TBL_NONE) {
         *kind = TBL_HOST_EXACT;
-        return idx;
+        return exact[i].value;
     }
     dot = memchr(name, '.', len);
-    if (dot != NULL && dot + 1 < name + len) {
-        idx = tbl_hash_get(wild, wild_cap, v, dot + 1,
-                           len - (size_t)(dot + 1 - name), 0);
-        if (idx != TBL_NONE) {
-            *kind = TBL_HOST_WILDCARD;
-            return idx;
-        }
+    if (dot == NULL || wild_cap == 0) {
+        return TBL_NONE;
+    }
+    rest_len = len - (size_t)(dot + 1 - name);
+    i = tbl_slot_find(wild, wild_cap, v->strings, dot + 1, rest_len, 0,
+                      tbl_slot_hash(dot + 1, rest_len, 0));
+    if (i != TBL_NONE) {
+        *kind = TBL_HOST_WILDCARD;
+        return wild[i].value;
     }
     return TBL_NONE;
 }
@@ -179,39 +191,142 @@ tbl_find_named(const tbl_view *v, const tbl_slot *exact, uint32_t exact_cap,
 /* ---------------------------------------------------------------- paths */
 
 /*
- * The longest Prefix rule matching path: probe the whole path (unless it
- * ends in '/'), then every prefix ending just before a '/', longest
- * first, then "/".  A rule's key has no trailing '/', so "/foo" is found
- * for "/foo", "/foo/" and "/foo/x" but never for "/foobar".
+ * Hashes of every prefix of the request path from one pass: state[k] is
+ * the hash state after the first k 8-byte words (seeded with the vhost,
+ * as PATH_EXACT and PATH_PREFIX keys are), and the hash of path[0..b)
+ * is the finish of state[b / 8] with the remaining b % 8 bytes.  Rule
+ * paths are at most TBL_MAX_PATH_LEN bytes, so longer prefixes are never
+ * hashed (or probed).
  */
-static uint32_t
-tbl_match_prefix(const tbl_view *v, uint32_t vhost, const char *path,
-                 size_t len)
-{
-    uint32_t r;
-    size_t   n = len;
+typedef struct {
+    const char *path;
+    size_t      len;
+    uint64_t    state[TBL_MAX_PATH_LEN / 8 + 1];
+} tbl_path_hashes;
 
-    if (v->path_prefix_cap == 0) {
-        return TBL_NONE;
+static void
+tbl_path_hashes_init(tbl_path_hashes *ph, const char *path, size_t len,
+                     uint32_t vhost)
+{
+    size_t words = (len < TBL_MAX_PATH_LEN ? len : TBL_MAX_PATH_LEN) / 8, k;
+
+    ph->path = path;
+    ph->len = len;
+    ph->state[0] = tbl_hash_start(TBL_HASH_SEED ^ vhost);
+    for (k = 0; k < words; k++) {
+        ph->state[k + 1] = tbl_hash_round(
+            ph->state[k], tbl_hash_load64((const uint8_t *)path + 8 * k));
     }
-    if (n > 0 && path[n - 1] != '/') {
-        r = tbl_hash_get(v->path_prefix, v->path_prefix_cap, v, path, n,
-                         vhost);
-        if (r != TBL_NONE) {
-            return r;
+}
+
+/* The slot hash of path[0..n), n <= TBL_MAX_PATH_LEN. */
+static uint64_t
+tbl_path_hash(const tbl_path_hashes *ph, size_t n)
+{
+    return tbl_hash_finish(ph->state[n / 8],
+                           (const uint8_t *)ph->path + (n & ~(size_t)7), n & 7,
+                           n);
+}
+
+/*
+ * The Prefix candidates of a request path, longest first: the whole path
+ * (unless it ends in '/'), then every prefix ending just before a '/',
+ * then "/".  A rule's key has no trailing '/', so "/foo" is found for
+ * "/foo", "/foo/" and "/foo/x" but never for "/foobar".
+ */
+typedef struct {
+    const char *key; /* path, or "/" for the last candidate */
+    size_t      len;
+    uint64_t    hash;
+} tbl_candidate;
+
+typedef struct {
+    const tbl_path_hashes *ph;
+    uint32_t               vhost;
+    uint64_t               lengths; /* the vhost's prefix_lengths       */
+    size_t                 pos;  /* next '/' to look at is before pos  */
+    int                    step; /* 0 whole path, 1 segments, 2 "/", 3 end */
+} tbl_candidates;
+
+/*
+ * The next candidate whose length some Prefix rule of the vhost has;
+ * the others are skipped without hashing.
+ */
+static int
+tbl_candidate_next(tbl_candidates *it, tbl_candidate *c)
+{
+    const tbl_path_hashes *ph = it->ph;
+
+    if (it->step == 0) {
+        it->step = 1;
+        it->pos = ph->len;
+        if (ph->len > 0 && ph->path[ph->len - 1] != '/'
+            && ph->len <= TBL_MAX_PATH_LEN
+            && (it->lengths & TBL_LENGTH_BIT(ph->len)))
+        {
+            c->key = ph->path;
+            c->len = ph->len;
+            c->hash = tbl_path_hash(ph, ph->len);
+            return 1;
         }
     }
-    while (n > 1) {
-        n--;
-        if (path[n] == '/') {
-            r = tbl_hash_get(v->path_prefix, v->path_prefix_cap, v, path, n,
-                             vhost);
-            if (r != TBL_NONE) {
-                return r;
+    if (it->step == 1) {
+        while (it->pos > 1) {
+            it->pos--;
+            if (ph->path[it->pos] == '/' && it->pos <= TBL_MAX_PATH_LEN
+                && (it->lengths & TBL_LENGTH_BIT(it->pos)))
+            {
+                c->key = ph->path;
+                c->len = it->pos;
+                c->hash = tbl_path_hash(ph, it->pos);
+                return 1;
             }
         }
+        it->step = 2;
     }
-    return tbl_hash_get(v->path_prefix, v->path_prefix_cap, v, "/", 1, vhost);
+    if (it->step == 2 && (it->lengths & TBL_LENGTH_BIT(1))) {
+        it->step = 3;
+        c->key = "/";
+        c->len = 1;
+        c->hash = ph->len > 0 && ph->path[0] == '/'
+                      ? tbl_path_hash(ph, 1)
+                      : tbl_slot_hash("/", 1, it->vhost);
+        return 1;
+    }
+    return 0;
+}
+
+#define TBL_PREFETCH_MAX 16
+
+/*
+ * The longest Prefix rule matching the path.  The first candidates'
+ * slots are all requested from memory before any is read, so a request
+ * with several segments waits for about one cache miss, not one per
+ * segment.
+ */
+static uint32_t
+tbl_match_prefix(const tbl_view *v, uint32_t vhost, tbl_candidates *it,
+                 tbl_candidate *first, int nfirst)
+{
+    tbl_candidate c;
+    uint32_t      i;
+    int           k;
+
+    for (k = 0; k < nfirst; k++) {
+        i = tbl_slot_find(v->path_prefix, v->path_prefix_cap, v->strings,
+                          first[k].key, first[k].len, vhost, first[k].hash);
+        if (i != TBL_NONE) {
+            return v->path_prefix[i].value;
+        }
+    }
+    while (tbl_candidate_next(it, &c)) {
+        i = tbl_slot_find(v->path_prefix, v->path_prefix_cap, v->strings,
+                          c.key, c.len, vhost, c.hash);
+        if (i != TBL_NONE) {
+            return v->path_prefix[i].value;
+        }
+    }
+    return TBL_NONE;
 }
 
 /*
@@ -257,18 +372,47 @@ tbl_match_regex(const tbl_view *v, const tbl_vhost *vh, const char *path,
     return TBL_NONE;
 }
 
-/* The path-level decision inside one vhost; TBL_NONE when nothing fits. */
+/*
+ * The path-level decision inside one vhost; TBL_NONE when nothing fits.
+ * The Exact slot and the first Prefix candidates' slots are all requested
+ * from memory before the first is read.
+ */
 static uint32_t
 tbl_match_path(const tbl_view *v, uint32_t vi, const char *path, size_t len,
                tbl_regex_fn regex, void *ctx, uint8_t *kind)
 {
     const tbl_vhost *vh = &v->vhosts[vi];
-    uint32_t         r, impl;
+    tbl_path_hashes  ph;
+    tbl_candidates   it = {&ph, vi, vh->prefix_lengths, 0, 0};
+    tbl_candidate    first[TBL_PREFETCH_MAX];
+    int              exact = len <= TBL_MAX_PATH_LEN
+                && (vh->exact_lengths & TBL_LENGTH_BIT(len));
+    uint64_t         he = 0;
+    uint32_t         r = TBL_NONE, i, impl;
+    int              n = 0;
 
-    r = tbl_hash_get(v->path_exact, v->path_exact_cap, v, path, len, vi);
-    if (r != TBL_NONE) {
-        *kind = TBL_MATCH_EXACT;
-        return r;
+    if (exact || vh->prefix_lengths != 0) {
+        tbl_path_hashes_init(&ph, path, len, vi);
+    }
+    if (exact) {
+        he = tbl_path_hash(&ph, len);
+        tbl_prefetch_slot(v->path_exact, v->path_exact_cap, he);
+    }
+    if (vh->prefix_lengths != 0) {
+        while (n < TBL_PREFETCH_MAX && tbl_candidate_next(&it, &first[n])) {
+            tbl_prefetch_slot(v->path_prefix, v->path_prefix_cap,
+                              first[n].hash);
+            n++;
+        }
+    }
+
+    if (exact) {
+        i = tbl_slot_find(v->path_exact, v->path_exact_cap, v->strings, path,
+                          len, vi, he);
+        if (i != TBL_NONE) {
+            *kind = TBL_MATCH_EXACT;
+            return v->path_exact[i].value;
+        }
     }
     if (regex != NULL && (vh->flags & TBL_VHOST_REGEX)) {
         r = tbl_match_regex(v, vh, path, len, regex, ctx);
@@ -277,7 +421,9 @@ tbl_match_path(const tbl_view *v, uint32_t vi, const char *path, size_t len,
             return r;
         }
     }
-    r = tbl_match_prefix(v, vi, path, len);
+    if (vh->prefix_lengths != 0) {
+        r = tbl_match_prefix(v, vi, &it, first, n);
+    }
     if (vh->impl_count > 0) {
         impl = tbl_match_impl(v, vh, path, len, r != TBL_NONE,
                               r != TBL_NONE ? v->routes[r].path.len : 0);
@@ -311,6 +457,9 @@ tbl_lookup(const tbl_view *v, const char *host, size_t host_len,
     if (vi == TBL_NONE && v->hdr->catchall_vhost != TBL_NONE) {
         vi = v->hdr->catchall_vhost;
         host_kind = TBL_HOST_CATCHALL;
+    }
+    if (vi != TBL_NONE) {
+        __builtin_prefetch(&v->vhosts[vi]);
     }
 
     r = TBL_NONE;

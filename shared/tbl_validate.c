@@ -473,10 +473,26 @@ tbl_check_route(tbl_check *c, uint32_t i)
                            "path",
                         i, path, tbl_path_type_name(r->path_type));
     }
-    return tbl_check_index(c, r->vhost, v->vhost_count,
-                           r->path_type == TBL_PATH_DEFAULT, "routes", i,
-                           "vhost")
-               || tbl_check_index(c, r->backend, v->backend_count, 1,
+    if (tbl_check_index(c, r->vhost, v->vhost_count,
+                        r->path_type == TBL_PATH_DEFAULT, "routes", i, "vhost")
+        != 0)
+    {
+        return -1;
+    }
+    if ((r->path_type == TBL_PATH_EXACT
+         && !(v->vhosts[r->vhost].exact_lengths
+              & TBL_LENGTH_BIT(r->path.len)))
+        || (r->path_type == TBL_PATH_PREFIX
+            && !(v->vhosts[r->vhost].prefix_lengths
+                 & TBL_LENGTH_BIT(tbl_prefix_key_len(path, r->path.len)))))
+    {
+        return tbl_fail(c, "routes[%u]: the length of \"%.64s\" is missing "
+                           "from vhosts[%u]'s %s filter",
+                        i, path, r->vhost,
+                        r->path_type == TBL_PATH_EXACT ? "exact_lengths"
+                                                       : "prefix_lengths");
+    }
+    return tbl_check_index(c, r->backend, v->backend_count, 1,
                                   "routes", i, "backend")
                || tbl_check_index(c, r->canary, v->canary_count, 1, "routes",
                                   i, "canary")

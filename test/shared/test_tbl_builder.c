@@ -59,6 +59,8 @@ test_round_trip(void **state)
     assert_string_equal(tbl_view_str(&t.view, t.view.vhosts[0].host),
                         "shop.example.com");
     assert_int_equal(t.view.vhosts[0].flags, TBL_VHOST_TLS);
+    assert_int_equal(t.view.vhosts[0].exact_lengths, 0);
+    assert_int_equal(t.view.vhosts[0].prefix_lengths, TBL_LENGTH_BIT(5));
     assert_int_equal(t.view.vhosts[0].cert, TBL_NONE);
     assert_int_equal(t.view.vhosts[0].policy, TBL_NONE);
 

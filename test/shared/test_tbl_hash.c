@@ -23,13 +23,13 @@ test_known_answers(void **state)
 {
     static const known cases[] = {
         {"", 0xe74ce7a4894029e5ull},
-        {"a", 0x691931f62cac805full},
-        {"ab", 0x632a0a8724ca6a96ull},
-        {"abcdefg", 0x3fa77f6a6552e5f4ull},
-        {"abcdefgh", 0xd9d1a01f37b7659eull},
-        {"abcdefghi", 0x46b95ce89f55433bull},
-        {"foo.bar.com", 0xd6b92990ea5aa286ull},
-        {"/api/v1/users/123", 0xf0415917ba0ffc06ull},
+        {"a", 0x73d75e98d87b3c0bull},
+        {"ab", 0xb5510275e1701088ull},
+        {"abcdefg", 0xc6a1833668b76ea8ull},
+        {"abcdefgh", 0x1af32f9f41af10e0ull},
+        {"abcdefghi", 0x75f1c03b9e152e6dull},
+        {"foo.bar.com", 0xdb4c532dc36b7b6cull},
+        {"/api/v1/users/123", 0x8ff265ecf8822fe8ull},
     };
     unsigned char bytes[256];
     size_t        i;
@@ -40,12 +40,12 @@ test_known_answers(void **state)
                          cases[i].want);
     }
     assert_int_equal(tbl_hash64("foo.bar.com", 11, TBL_HASH_SEED),
-                     0x70898846611620faull);
+                     0xb51605a0431f04e0ull);
     for (i = 0; i < sizeof(bytes); i++) {
         bytes[i] = (unsigned char)i;
     }
     assert_int_equal(tbl_hash64(bytes, sizeof(bytes), TBL_CHECKSUM_SEED),
-                     0x47313a1e3259b380ull);
+                     0x5a83987722adc38cull);
 }
 
 /* Same bytes at any alignment, and NULs count as data. */

@@ -460,6 +460,63 @@ test_regex(void **state)
     tbl_test_table_free(&t);
 }
 
+/*
+ * Keys of 63 bytes and more share one filter bit, and request paths may
+ * be longer than any rule (4096 bytes): both still match exactly.
+ */
+static void
+test_long_paths(void **state)
+{
+    tbl_builder   *b = tbl_builder_new();
+    tbl_test_table t;
+    tbl_match      m;
+    char           exact64[65], exact80[81], prefix100[101], req[6000];
+    uint32_t       vh;
+
+    (void)state;
+    memset(exact64, 'e', sizeof(exact64));
+    exact64[0] = '/';
+    exact64[64] = '\0';
+    memset(exact80, 'f', sizeof(exact80));
+    exact80[0] = '/';
+    exact80[80] = '\0';
+    memset(prefix100, 'p', sizeof(prefix100));
+    prefix100[0] = '/';
+    prefix100[100] = '\0';
+    vh = tbl_builder_vhost(b, "long.example.com");
+    tbl_test_route(b, vh, TBL_PATH_EXACT, exact64, TBL_NONE);
+    tbl_test_route(b, vh, TBL_PATH_EXACT, exact80, TBL_NONE);
+    tbl_test_route(b, vh, TBL_PATH_PREFIX, prefix100, TBL_NONE);
+    tbl_test_route(b, vh, TBL_PATH_PREFIX, "/a", TBL_NONE);
+    tbl_test_finish(b, &t);
+
+    tbl_lookup(&t.view, "long.example.com", 16, exact80, 80, NULL, NULL, &m);
+    assert_int_equal(m.kind, TBL_MATCH_EXACT);
+    assert_int_equal(t.view.routes[m.route].path.len, 80);
+    tbl_lookup(&t.view, "long.example.com", 16, exact64, 64, NULL, NULL, &m);
+    assert_int_equal(t.view.routes[m.route].path.len, 64);
+    /* 79 bytes of the 80-byte rule: same filter bit, no match. */
+    tbl_lookup(&t.view, "long.example.com", 16, exact80, 79, NULL, NULL, &m);
+    assert_int_equal(m.kind, TBL_MATCH_NONE);
+
+    snprintf(req, sizeof(req), "%s/deeper/still", prefix100);
+    tbl_lookup(&t.view, "long.example.com", 16, req, strlen(req), NULL, NULL,
+               &m);
+    assert_int_equal(m.kind, TBL_MATCH_PREFIX);
+    assert_int_equal(t.view.routes[m.route].path.len, 100);
+
+    /* A request path longer than any rule can be. */
+    memset(req, 'z', sizeof(req));
+    memcpy(req, "/a/", 3);
+    req[3000] = '/';
+    tbl_lookup(&t.view, "long.example.com", 16, req, sizeof(req), NULL, NULL,
+               &m);
+    assert_int_equal(m.kind, TBL_MATCH_PREFIX);
+    assert_string_equal(tbl_view_str(&t.view, t.view.routes[m.route].path),
+                        "/a");
+    tbl_test_table_free(&t);
+}
+
 /* -------------------------------------------------------- normalization */
 
 typedef struct {
@@ -558,6 +615,7 @@ main(void)
         cmocka_unit_test(test_fallbacks),
         cmocka_unit_test(test_empty_table),
         cmocka_unit_test(test_regex),
+        cmocka_unit_test(test_long_paths),
         cmocka_unit_test(test_normalize_host),
     };
 

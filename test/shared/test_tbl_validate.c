@@ -427,6 +427,20 @@ m_vhost_default_other(mut *m)
 }
 
 static void
+m_exact_filter(mut *m)
+{
+    m->vhosts[vhost_by_host(m, "shop.example.com")].exact_lengths = 0;
+}
+
+static void
+m_prefix_filter(mut *m)
+{
+    /* "/cart/" is keyed "/cart": length 5, not 6. */
+    m->vhosts[vhost_by_host(m, "shop.example.com")].prefix_lengths
+        &= ~TBL_LENGTH_BIT(5);
+}
+
+static void
 m_vhost_cert(mut *m)
 {
     m->vhosts[0].cert = 0;
@@ -613,6 +627,8 @@ static const mut_case mut_cases[] = {
     {"orphan catch-all", m_orphan_catchall, "catchall_vhost"},
     {"vhost default is a path", m_vhost_default, "default_route"},
     {"vhost default of another", m_vhost_default_other, "default_route"},
+    {"exact length filter", m_exact_filter, "exact_lengths filter"},
+    {"prefix length filter", m_prefix_filter, "prefix_lengths filter"},
     {"vhost cert", m_vhost_cert, "vhosts[0].cert"},
     {"vhost policy", m_vhost_policy, "vhosts[1].policy"},
     {"header catch-all", m_header_catchall, "header.catchall_vhost"},
@@ -1025,8 +1041,8 @@ static const mut_case opt_cases[] = {
     {"config flags", o_config_flags, "config"},
     {"config count", o_config_empty, "exactly 1"},
     {"config string", o_config_str, "global_auth_url"},
-    {"sni value", o_sni_value, "sni_exact[0].value"},
-    {"sni scope", o_sni_scope, "sni_wildcard[1].scope"},
+    {"sni value", o_sni_value, "sni_exact"},
+    {"sni scope", o_sni_scope, "scope: 1, must be 0"},
     {"route canary", o_route_canary, "routes[0].canary"},
     {"route policy", o_route_policy, "routes[3].policy"},
 };
