@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "tbl.h"
 #include "tbl_internal.h"
@@ -1010,6 +1009,19 @@ tbl_out_section(uint8_t *out, const tbl_layout *l, int i)
     return out + l->sec[i].offset;
 }
 
+/* Appends a route list to ROUTE_LISTS at *pos; returns where it starts. */
+static uint32_t
+tbl_write_list(uint32_t *lists, uint32_t *pos, const tbl_u32s *l)
+{
+    uint32_t first = *pos;
+
+    if (l->len > 0) {
+        memcpy(lists + first, l->items, l->len * sizeof(uint32_t));
+    }
+    *pos += (uint32_t)l->len;
+    return first;
+}
+
 static void
 tbl_write_vhosts(const tbl_builder *b, uint8_t *out, const tbl_layout *l)
 {
@@ -1027,20 +1039,10 @@ tbl_write_vhosts(const tbl_builder *b, uint8_t *out, const tbl_layout *l)
         tbl_vhost        *v = &vhosts[i];
 
         *v = vh->rec;
-        v->impl_first = pos;
         v->impl_count = (uint32_t)vh->impl.len;
-        if (vh->impl.len > 0) {
-            memcpy(lists + pos, vh->impl.items,
-                   vh->impl.len * sizeof(uint32_t));
-        }
-        pos += v->impl_count;
-        v->regex_first = pos;
+        v->impl_first = tbl_write_list(lists, &pos, &vh->impl);
         v->regex_count = (uint32_t)vh->regex.len;
-        if (vh->regex.len > 0) {
-            memcpy(lists + pos, vh->regex.items,
-                   vh->regex.len * sizeof(uint32_t));
-        }
-        pos += v->regex_count;
+        v->regex_first = tbl_write_list(lists, &pos, &vh->regex);
 
         if (v->flags & TBL_VHOST_WILDCARD) {
             tbl_slot_insert(wild, l->sec[TBL_OUT_HOST_WILDCARD].count, b,
@@ -1083,15 +1085,6 @@ tbl_write_routes(const tbl_builder *b, uint8_t *out, const tbl_layout *l)
     }
 }
 
-static uint64_t
-tbl_now_ms(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 static void
 tbl_write_header(const tbl_builder *b, uint8_t *out, const tbl_layout *l,
                  uint64_t generation)
@@ -1104,7 +1097,7 @@ tbl_write_header(const tbl_builder *b, uint8_t *out, const tbl_layout *l,
     hdr.header_size = sizeof(tbl_header);
     hdr.file_size = l->total;
     hdr.generation = generation;
-    hdr.built_at_ms = b->built_at_set ? b->built_at_ms : tbl_now_ms();
+    hdr.built_at_ms = b->built_at_set ? b->built_at_ms : tbl_wall_ms();
     hdr.section_count = TBL_OUT_COUNT;
     hdr.catchall_vhost = b->catchall;
     hdr.default_route = b->default_route;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "tbl.h"
 
@@ -38,6 +39,16 @@ tbl_hash_load64(const uint8_t *p)
     memcpy(&w, p, sizeof(w));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     w = __builtin_bswap64(w);
+/* Wall clock in milliseconds, for the operator-facing timestamps. */
+static inline uint64_t
+tbl_wall_ms(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
 #endif
     return w;
 }
@@ -65,6 +76,16 @@ tbl_hash_load32(const uint8_t *p)
     memcpy(&w, p, sizeof(w));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     w = __builtin_bswap32(w);
+/* Wall clock in milliseconds, for the operator-facing timestamps. */
+static inline uint64_t
+tbl_wall_ms(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
 #endif
     return w;
 }
@@ -171,6 +192,16 @@ tbl_slot_find(const tbl_slot *slots, uint32_t cap, const char *strings,
             return i;
         }
     }
+}
+
+/* Wall clock in milliseconds, for the operator-facing timestamps. */
+static inline uint64_t
+tbl_wall_ms(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
 }
 
 #endif

@@ -18,23 +18,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "tbl.h"
+#include "tbl_internal.h"
 #include "tbl_publish.h"
 
 #define TBL_FILE_MODE 0640
 #define TBL_PATH_MAX  4096
-
-static uint64_t
-tbl_wall_ms(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
 
 static int
 tbl_dir_path(const char *dir, const char *name, char *buf, size_t buflen)

@@ -326,12 +326,6 @@ tbl_check_range(tbl_check *c, uint32_t first, uint32_t count, uint32_t len,
     return 0;
 }
 
-static int
-tbl_str_equals(const tbl_view *v, tbl_str s, const char *p, size_t len)
-{
-    return s.len == len && memcmp(v->strings + s.off, p, len) == 0;
-}
-
 /* ----------------------------------------------------------- core records */
 
 static int
@@ -548,53 +542,48 @@ tbl_check_endpoint(tbl_check *c, uint32_t i)
 typedef int (*tbl_slot_check_fn)(tbl_check *c, const tbl_slot *s,
                                  uint32_t i);
 
+/*
+ * A host slot names a vhost whose host is the key: an exact vhost with
+ * host == key, or (wildcard) a wildcard vhost with host == "*." + key.
+ */
 static int
-tbl_slot_host_exact(tbl_check *c, const tbl_slot *s, uint32_t i)
+tbl_slot_host(tbl_check *c, const tbl_slot *s, uint32_t i, int wildcard,
+              const char *what)
 {
     const tbl_view  *v = c->v;
     const tbl_vhost *vh;
+    uint32_t         skip = wildcard ? 2 : 0;
 
-    if (tbl_check_index(c, s->value, v->vhost_count, 0, "host_exact", i,
-                        "value")
+    if (tbl_check_index(c, s->value, v->vhost_count, 0, what, i, "value")
         != 0)
     {
         return -1;
     }
     vh = &v->vhosts[s->value];
-    if (s->scope != 0 || (vh->flags & (TBL_VHOST_WILDCARD | TBL_VHOST_CATCHALL))
-        || !tbl_str_equals(v, vh->host, tbl_view_str(v, s->key), s->key.len))
+    if (s->scope != 0
+        || (vh->flags & (TBL_VHOST_WILDCARD | TBL_VHOST_CATCHALL))
+               != (wildcard ? TBL_VHOST_WILDCARD : 0)
+        || vh->host.len != s->key.len + skip
+        || memcmp(tbl_view_str(v, vh->host) + skip, tbl_view_str(v, s->key),
+                  s->key.len)
+               != 0)
     {
-        return tbl_fail(c, "host_exact[%u]: key \"%s\" does not name "
-                           "vhosts[%u]",
-                        i, tbl_view_str(v, s->key), s->value);
+        return tbl_fail(c, "%s[%u]: key \"%s\" does not name vhosts[%u]",
+                        what, i, tbl_view_str(v, s->key), s->value);
     }
     return 0;
 }
 
 static int
+tbl_slot_host_exact(tbl_check *c, const tbl_slot *s, uint32_t i)
+{
+    return tbl_slot_host(c, s, i, 0, "host_exact");
+}
+
+static int
 tbl_slot_host_wildcard(tbl_check *c, const tbl_slot *s, uint32_t i)
 {
-    const tbl_view  *v = c->v;
-    const tbl_vhost *vh;
-
-    if (tbl_check_index(c, s->value, v->vhost_count, 0, "host_wildcard", i,
-                        "value")
-        != 0)
-    {
-        return -1;
-    }
-    vh = &v->vhosts[s->value];
-    if (s->scope != 0 || !(vh->flags & TBL_VHOST_WILDCARD)
-        || vh->host.len != s->key.len + 2
-        || memcmp(tbl_view_str(v, vh->host) + 2, tbl_view_str(v, s->key),
-                  s->key.len)
-               != 0)
-    {
-        return tbl_fail(c, "host_wildcard[%u]: key \"%s\" does not name "
-                           "vhosts[%u]",
-                        i, tbl_view_str(v, s->key), s->value);
-    }
-    return 0;
+    return tbl_slot_host(c, s, i, 1, "host_wildcard");
 }
 
 static int
