@@ -252,6 +252,17 @@ def cpu_ticks(pid):
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def cpu_times(cpu):
+    """(busy, total) jiffies of one CPU from /proc/stat."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu%d " % cpu):
+                v = [int(x) for x in line.split()[1:]]
+                idle = v[3] + v[4]  # idle + iowait
+                return sum(v) - idle, sum(v)
+    raise RuntimeError("cpu%d not in /proc/stat" % cpu)
+
+
 def memory_status(pid):
     """VmRSS and its parts, in KiB, from /proc/<pid>/status."""
     out = {}

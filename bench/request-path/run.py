@@ -29,6 +29,8 @@ import benchlib as bl  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "requests.lua"
+PROXY_CPU = 1      # both proxies
+GENERATOR_CPU = 0  # wrk and the backend
 
 
 def matching_brace(text, open_at):
@@ -130,20 +132,30 @@ def sanity_check(name, port, n_rules):
 
 
 def measure(name, port, worker, request_list, args):
-    bl.run_wrk(port, LUA, request_list, args.warmup, args.connections)
+    bl.run_wrk(port, LUA, request_list, args.warmup, args.connections,
+               cpus=str(GENERATOR_CPU))
     t0, wall0 = bl.cpu_ticks(worker), time.monotonic()
+    gen0 = bl.cpu_times(GENERATOR_CPU)
+    busy0, total0 = bl.cpu_times(PROXY_CPU)
     res = bl.run_wrk(port, LUA, request_list, args.duration,
-                     args.connections)
+                     args.connections, cpus=str(GENERATOR_CPU))
     t1, wall1 = bl.cpu_ticks(worker), time.monotonic()
+    busy1, total1 = bl.cpu_times(PROXY_CPU)
+    gen1 = bl.cpu_times(GENERATOR_CPU)
+    res["cpu_generator"] = (gen1[0] - gen0[0]) / max(1, gen1[1] - gen0[1])
     cpu_s = (t1 - t0) / bl.CLK_TCK
     res["cpu_us_per_req"] = cpu_s * 1e6 / max(1, res["requests"])
-    # Below ~90% the worker was not the bottleneck (or was preempted).
+    # Below ~90% the worker was not the bottleneck: either the generator
+    # was, or other processes took the proxy's CPU ("other").
     res["worker_busy"] = cpu_s / (wall1 - wall0)
+    res["cpu_other"] = max(0.0, (busy1 - busy0) / max(1, total1 - total0)
+                           - res["worker_busy"])
     bl.log("  %-10s %8.0f req/s  p50 %6.3f ms  p99 %6.3f ms  "
-           "cpu %5.1f us/req  worker busy %3.0f%%  non-2xx %d  "
-           "socket errors %d"
+           "cpu %5.1f us/req  worker busy %3.0f%%  other %3.0f%%  "
+           "generator cpu %3.0f%%  non-2xx %d  socket errors %d"
            % (name, res["rps"], res["p50"], res["p99"],
               res["cpu_us_per_req"], res["worker_busy"] * 100,
+              res["cpu_other"] * 100, res["cpu_generator"] * 100,
               res["non_2xx"], res["socket_errors"]))
     return res
 
@@ -172,13 +184,14 @@ def bench_rule_count(state, n_rules, backend_port, args):
     base = shm = None
     try:
         shm = bl.start_shmingress(shm_state, manifests, shm_ports,
-                                  args.build_dir, workers=1, cpus="1")
+                                  args.build_dir, workers=1,
+                                  cpus=str(PROXY_CPU))
         bl.wait_serving(shm_ports["http"], bl.host_of(n_rules - 1), shm)
         conf = baseline_conf(shm_state, shm_ports, base_state, base_ports,
                              backend_port, n_rules)
         base = bl.spawn([bl.NGINX, "-p", "%s/" % base_state, "-c", str(conf),
                          "-g", "daemon off;"], base_state / "nginx.out",
-                        cpus="1")
+                        cpus=str(PROXY_CPU))
         bl.wait_serving(base_ports["http"], bl.host_of(n_rules - 1), base)
         sanity_check("baseline", base_ports["http"], n_rules)
         sanity_check("shmingress", shm_ports["http"], n_rules)
@@ -209,8 +222,9 @@ def summarize(n_rules, runs):
                                                 runs["baseline"])]
     out = {"rules": n_rules, "runs": runs}
     for name in runs:
-        out.setdefault(name, {})["worker_busy"] = bl.median(
-            [x["worker_busy"] for x in runs[name]])
+        for key in ("worker_busy", "cpu_other", "cpu_generator"):
+            out.setdefault(name, {})[key] = bl.median(
+                [x[key] for x in runs[name]])
     for key in ("rps", "p50", "p99", "cpu_us_per_req"):
         r = ratios(key)
         out[key + "_ratio"] = {"median": bl.median(r), "min": min(r),
@@ -225,18 +239,22 @@ def summarize(n_rules, runs):
 
 def print_summary(results, args):
     print("request path: wrk -t1 -c%d -d%ds --latency, %d repetitions, "
-          "medians; ratio = shmingress / baseline (spread min..max)"
-          % (args.connections, args.duration, args.reps))
-    print("%-7s %-10s %12s %10s %10s %12s %6s" % ("rules", "proxy",
-                                                  "req/s", "p50 ms",
-                                                  "p99 ms", "cpu us/req",
-                                                  "busy"))
+          "medians; ratio = shmingress / baseline (spread min..max);\n"
+          "busy = proxy worker CPU / wall time, other = CPU %d time taken "
+          "by other processes,\ngen = CPU %d (wrk + backend) busy"
+          % (args.connections, args.duration, args.reps, PROXY_CPU,
+             GENERATOR_CPU))
+    print("%-7s %-10s %10s %9s %9s %11s %6s %6s %6s"
+          % ("rules", "proxy", "req/s", "p50 ms", "p99 ms", "cpu us/req",
+             "busy", "other", "gen"))
     for r in results:
         for name in ("baseline", "shmingress"):
             m = r[name]
-            print("%-7d %-10s %12.0f %10.3f %10.3f %12.2f %5.0f%%"
-                  % (r["rules"], name, m["rps"], m["p50"], m["p99"],
-                     m["cpu_us_per_req"], m["worker_busy"] * 100))
+            print("%-7d %-10s %10.0f %9.3f %9.3f %11.2f %5.0f%% %5.0f%% "
+                  "%5.0f%%" % (r["rules"], name, m["rps"], m["p50"],
+                               m["p99"], m["cpu_us_per_req"],
+                               m["worker_busy"] * 100, m["cpu_other"] * 100,
+                               m["cpu_generator"] * 100))
         parts = []
         for key, label in (("rps", "throughput"), ("p50", "p50"),
                            ("p99", "p99"), ("cpu_us_per_req", "cpu/req")):
@@ -285,7 +303,8 @@ def main():
     backend_port = bl.free_port()
     backend = bl.start_nginx(bl.write_backend_conf(state / "backend",
                                                    backend_port),
-                             state / "backend.log", cpus="0")
+                             state / "backend.log",
+                             cpus=str(GENERATOR_CPU))
     results = []
     try:
         bl.wait_port(backend_port, proc=backend)
