@@ -1,0 +1,427 @@
+/*
+ * main.c -- shmingress-controller: command line, signals, and the wiring
+ * of store, sources and pipeline around one event loop.
+ *
+ * Exit codes: 0 after SIGINT/SIGTERM, --once, --help or --version; 1 when
+ * the controller cannot start (table dir, control file, manifests dir) or
+ * --once could not publish; 2 for a usage error.  Once running, bad input
+ * never stops the process: it is logged and the last good table stays.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "pipeline.h"
+#include "source_manifests.h"
+#include "store.h"
+#include "tbl_publish.h"
+
+#define PROG "shmingress-controller"
+
+typedef struct {
+    const char   *manifests;
+    const char   *table_dir;
+    const char   *ingress_class;
+    const char   *controller_class;
+    bool          watch_without_class;
+    const char   *default_backend_service;
+    const char   *default_ssl_certificate;
+    const char   *annotations_prefix;
+    uint64_t      debounce_ms;
+    uint64_t      keep_tables;
+    ctl_log_level log_level;
+    bool          log_json;
+    bool          once;
+} ctl_options;
+
+typedef enum {
+    OPT_STRING,    /* --flag VALUE                       */
+    OPT_REF,       /* --flag NAMESPACE/NAME              */
+    OPT_BOOL,      /* --flag, --flag=true, --flag=false  */
+    OPT_UINT,      /* --flag N, within [min, max]        */
+    OPT_LEVEL,     /* debug|info|warn|error              */
+    OPT_FORMAT,    /* text|json                          */
+    OPT_HELP,
+    OPT_VERSION
+} ctl_opt_type;
+
+typedef struct {
+    const char   *name;
+    ctl_opt_type  type;
+    size_t        offset;
+    uint64_t      min, max;
+    const char   *help;
+} ctl_opt;
+
+#define OFF(field) offsetof(ctl_options, field)
+
+static const ctl_opt ctl_opts[] = {
+    {"manifests", OPT_STRING, OFF(manifests), 0, 0,
+     "DIR  read objects from the *.yaml, *.yml, *.json files in DIR"},
+    {"table-dir", OPT_STRING, OFF(table_dir), 0, 0,
+     "DIR  where tables are published (created with mode 0750)"},
+    {"ingress-class", OPT_STRING, OFF(ingress_class), 0, 0,
+     "NAME  class name (default shmingress)"},
+    {"controller-class", OPT_STRING, OFF(controller_class), 0, 0,
+     "STR  IngressClass spec.controller (default shmingress.io/controller)"},
+    {"watch-ingress-without-class", OPT_BOOL, OFF(watch_without_class), 0, 0,
+     "[=BOOL]  also serve Ingresses without any class"},
+    {"default-backend-service", OPT_REF, OFF(default_backend_service), 0, 0,
+     "NS/NAME  Service for requests no rule matches"},
+    {"default-ssl-certificate", OPT_REF, OFF(default_ssl_certificate), 0, 0,
+     "NS/NAME  TLS Secret for hosts without one (not used yet)"},
+    {"annotations-prefix", OPT_STRING, OFF(annotations_prefix), 0, 0,
+     "P  compatibility annotation prefix (default nginx.ingress.kubernetes.io)"},
+    {"debounce-ms", OPT_UINT, OFF(debounce_ms), 0, 60000,
+     "N  quiet time before a change is built (default 5)"},
+    {"keep-tables", OPT_UINT, OFF(keep_tables), 1, 1000,
+     "N  published generations kept on disk (default 4)"},
+    {"log-level", OPT_LEVEL, OFF(log_level), 0, 0,
+     "debug|info|warn|error  (default info)"},
+    {"log-format", OPT_FORMAT, OFF(log_json), 0, 0,
+     "text|json  (default text: key=value pairs)"},
+    {"once", OPT_BOOL, OFF(once), 0, 0,
+     "read everything, publish one table, exit"},
+    {"help", OPT_HELP, 0, 0, 0, "show this help"},
+    {"version", OPT_VERSION, 0, 0, 0, "show the version"},
+};
+
+static void
+ctl_usage(FILE *out)
+{
+    fprintf(out, "Usage: " PROG " --manifests DIR --table-dir DIR [flags]\n\n"
+                 "Flags (--flag=value and --flag value are the same):\n");
+    for (size_t i = 0; i < sizeof(ctl_opts) / sizeof(ctl_opts[0]); i++)
+        fprintf(out, "  --%s %s\n", ctl_opts[i].name, ctl_opts[i].help);
+}
+
+/* Prints one line about the command line and returns exit code 2. */
+static int ctl_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+ctl_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, PROG ": ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '" PROG " --help'.\n");
+    return 2;
+}
+
+/* Go's strconv.ParseBool spellings, as ingress-nginx accepts them. */
+static int
+ctl_parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+    static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
+
+    for (size_t i = 0; i < 6; i++) {
+        if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
+            *out = !strcmp(s, yes[i]);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int
+ctl_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "namespace/name", both parts present, nothing else. */
+static int
+ctl_is_ref(const char *s)
+{
+    const char *slash = strchr(s, '/');
+
+    return slash != NULL && slash != s && slash[1] != '\0' &&
+           strchr(slash + 1, '/') == NULL;
+}
+
+static int
+ctl_set_opt(ctl_options *o, const ctl_opt *opt, const char *value)
+{
+    char *field = (char *)o + opt->offset;
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+
+    switch (opt->type) {
+    case OPT_STRING:
+        if (*value == '\0')
+            return ctl_usage_error("--%s needs a non-empty value", opt->name);
+        *(const char **)field = value;
+        return 0;
+    case OPT_REF:
+        if (!ctl_is_ref(value))
+            return ctl_usage_error("--%s: \"%s\" is not NAMESPACE/NAME",
+                                   opt->name, value);
+        *(const char **)field = value;
+        return 0;
+    case OPT_BOOL:
+        if (ctl_parse_bool(value, (bool *)field) < 0)
+            return ctl_usage_error("--%s: \"%s\" is not true or false",
+                                   opt->name, value);
+        return 0;
+    case OPT_UINT:
+        if (ctl_parse_uint(value, opt->min, opt->max, (uint64_t *)field) < 0)
+            return ctl_usage_error("--%s: \"%s\" is not an integer in "
+                                   "[%llu, %llu]", opt->name, value,
+                                   (unsigned long long)opt->min,
+                                   (unsigned long long)opt->max);
+        return 0;
+    case OPT_LEVEL:
+        for (size_t i = 0; i < 4; i++) {
+            if (!strcmp(value, levels[i])) {
+                *(ctl_log_level *)field = (ctl_log_level)i;
+                return 0;
+            }
+        }
+        return ctl_usage_error("--%s: \"%s\" is not debug, info, warn or error",
+                               opt->name, value);
+    case OPT_FORMAT:
+        if (strcmp(value, "text") && strcmp(value, "json"))
+            return ctl_usage_error("--%s: \"%s\" is not text or json",
+                                   opt->name, value);
+        *(bool *)field = !strcmp(value, "json");
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const ctl_opt *
+ctl_find_opt(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(ctl_opts) / sizeof(ctl_opts[0]); i++) {
+        if (strlen(ctl_opts[i].name) == len &&
+            !strncmp(ctl_opts[i].name, name, len))
+            return &ctl_opts[i];
+    }
+    return NULL;
+}
+
+/*
+ * Returns -1 to go on, or the exit code when the command line is done
+ * with (help, version, usage error).
+ */
+static int
+ctl_parse_args(int argc, char **argv, ctl_options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *eq, *value;
+        const ctl_opt *opt;
+        int rc;
+
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+            return ctl_usage_error("unexpected argument \"%s\"", arg);
+        eq = strchr(arg + 2, '=');
+        opt = ctl_find_opt(arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
+        if (opt == NULL)
+            return ctl_usage_error("unknown flag \"%s\"", arg);
+        if (opt->type == OPT_HELP || opt->type == OPT_VERSION) {
+            if (eq != NULL)
+                return ctl_usage_error("--%s takes no value", opt->name);
+            if (opt->type == OPT_HELP)
+                ctl_usage(stdout);
+            else
+                printf(PROG " %s\n", SHMINGRESS_VERSION);
+            return 0;
+        }
+        if (eq != NULL) {
+            value = eq + 1;
+        } else if (opt->type == OPT_BOOL) {
+            value = "true";
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            return ctl_usage_error("--%s needs a value", opt->name);
+        }
+        if ((rc = ctl_set_opt(o, opt, value)) != 0)
+            return rc;
+    }
+    return -1;
+}
+
+static void
+ctl_on_signal(ctl_loop *loop, int fd, uint32_t events, void *data)
+{
+    struct signalfd_siginfo si;
+
+    (void)events;
+    (void)data;
+    if (read(fd, &si, sizeof(si)) != sizeof(si))
+        return;
+    ctl_log(CTL_LOG_INFO, "stopping", "signal=%s",
+            si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+    ctl_loop_stop(loop);
+}
+
+/* SIGINT and SIGTERM arrive through the loop, not as interruptions. */
+static int
+ctl_signals_open(ctl_loop *loop)
+{
+    sigset_t set;
+    int fd;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return -1;
+    fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (ctl_loop_watch(loop, fd, EPOLLIN, ctl_on_signal, NULL) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void
+ctl_log_start(const ctl_options *o)
+{
+    char qm[600], qt[600], qi[300], qc[300];
+
+    ctl_log(CTL_LOG_INFO, "starting",
+            "version=%s manifests=\"%s\" table_dir=\"%s\" ingress_class=\"%s\" "
+            "controller_class=\"%s\" watch_ingress_without_class=%s "
+            "debounce_ms=%llu keep_tables=%llu once=%s pid=%ld",
+            SHMINGRESS_VERSION, ctl_log_quote(o->manifests, qm, sizeof(qm)),
+            ctl_log_quote(o->table_dir, qt, sizeof(qt)),
+            ctl_log_quote(o->ingress_class, qi, sizeof(qi)),
+            ctl_log_quote(o->controller_class, qc, sizeof(qc)),
+            o->watch_without_class ? "true" : "false",
+            (unsigned long long)o->debounce_ms,
+            (unsigned long long)o->keep_tables, o->once ? "true" : "false",
+            (long)getpid());
+    if (o->default_ssl_certificate != NULL) {
+        char qs[300];
+
+        ctl_log(CTL_LOG_WARN, "flag not used yet",
+                "flag=--default-ssl-certificate value=\"%s\" "
+                "reason=\"TLS is not built yet\"",
+                ctl_log_quote(o->default_ssl_certificate, qs, sizeof(qs)));
+    }
+}
+
+/* Sets everything up, runs, and tears down; returns the exit code. */
+static int
+ctl_run(const ctl_options *o)
+{
+    ctl_pipeline_config pc;
+    ctl_loop *loop = ctl_loop_new();
+    ctl_store *store = ctl_store_new();
+    ctl_pipeline *pipeline = NULL;
+    ctl_pipeline_source *link = NULL;
+    ctl_manifests *manifests = NULL;
+    char err[512], qe[600];
+    int sigfd = -1, rc = 1;
+
+    if (loop == NULL || store == NULL) {
+        ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"out of memory\"");
+        goto out;
+    }
+    memset(&pc, 0, sizeof(pc));
+    pc.table_dir = o->table_dir;
+    pc.keep_tables = (unsigned)o->keep_tables;
+    pc.debounce_ms = o->debounce_ms;
+    pc.model.controller_class = o->controller_class;
+    pc.model.ingress_class = o->ingress_class;
+    pc.model.watch_without_class = o->watch_without_class;
+    pc.model.default_backend_service = o->default_backend_service;
+    pc.model.annotations_prefix = o->annotations_prefix;
+    pipeline = ctl_pipeline_new(loop, store, &pc, err, sizeof(err));
+    if (pipeline == NULL) {
+        ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"%s\"",
+                ctl_log_quote(err, qe, sizeof(qe)));
+        goto out;
+    }
+    link = ctl_pipeline_add_source(pipeline, "manifests");
+    manifests = link ? ctl_manifests_new(o->manifests, store,
+                                         o->once ? NULL : loop, link,
+                                         o->debounce_ms)
+                     : NULL;
+    if (manifests == NULL) {
+        ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"out of memory\"");
+        goto out;
+    }
+    if (!o->once && (sigfd = ctl_signals_open(loop)) < 0) {
+        ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"signalfd: %s\"",
+                strerror(errno));
+        goto out;
+    }
+    if (ctl_manifests_start(manifests, err, sizeof(err)) < 0) {
+        ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"%s\"",
+                ctl_log_quote(err, qe, sizeof(qe)));
+        goto out;
+    }
+    if (o->once)
+        rc = ctl_pipeline_publish_now(pipeline) == 0 ? 0 : 1;
+    else
+        rc = ctl_loop_run(loop) == 0 ? 0 : 1;
+out:
+    ctl_manifests_free(manifests);
+    ctl_pipeline_free(pipeline);
+    if (sigfd >= 0) {
+        ctl_loop_unwatch(loop, sigfd);
+        close(sigfd);
+    }
+    ctl_store_free(store);
+    ctl_loop_free(loop);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    ctl_options o;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    o.ingress_class = "shmingress";
+    o.controller_class = "shmingress.io/controller";
+    o.annotations_prefix = "nginx.ingress.kubernetes.io";
+    o.debounce_ms = 5;
+    o.keep_tables = TBL_KEEP_DEFAULT;
+    o.log_level = CTL_LOG_INFO;
+    if ((rc = ctl_parse_args(argc, argv, &o)) >= 0)
+        return rc;
+    if (o.manifests == NULL) {
+        fprintf(stderr, PROG ": no source: give --manifests DIR "
+                        "(Kubernetes API mode is not built yet)\n");
+        return 2;
+    }
+    if (o.table_dir == NULL)
+        return ctl_usage_error("--table-dir DIR is required");
+    ctl_log_set_level(o.log_level);
+    ctl_log_set_json(o.log_json);
+    signal(SIGPIPE, SIG_IGN);
+    ctl_log_start(&o);
+    return ctl_run(&o);
+}
