@@ -267,6 +267,10 @@ ctl_resolve_plain(const char *s, const char *want)
 {
     int b;
 
+    /* Only these first characters can start a null, bool or number. */
+    if (*s != '\0' && strchr("~nNtTfF0123456789+-.", *s) == NULL)
+        return cJSON_CreateString(s);
+
     if ((!want || !strcmp(want, CTL_TAG_NULL)) && ctl_is_null_word(s))
         return cJSON_CreateNull();
     if ((!want || !strcmp(want, CTL_TAG_BOOL)) && (b = ctl_bool_word(s)) >= 0)
@@ -357,6 +361,16 @@ ctl_duplicate_key(const cJSON *map)
         n++;
     if (n < 2)
         return NULL;
+    /* Most mappings are small: compare pairwise without allocating. */
+    if (n <= 8) {
+        for (const cJSON *a = map->child; a != NULL; a = a->next) {
+            for (const cJSON *b = a->next; b != NULL; b = b->next) {
+                if (!strcmp(a->string, b->string))
+                    return b->string;
+            }
+        }
+        return NULL;
+    }
     keys = malloc(n * sizeof(*keys));
     if (keys == NULL)
         return NULL;
