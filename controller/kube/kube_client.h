@@ -100,7 +100,10 @@ void kube_client_free(kube_client *c);
  */
 kube_request *kube_request_start(kube_client *c, const kube_request_opts *opts);
 
-/* Ends a request now; its on_done is not called.  NULL is a no-op. */
+/*
+ * Ends a request now; its on_done is not called.  NULL, and a request
+ * inside its own on_done (it is freed when on_done returns), are no-ops.
+ */
 void kube_request_cancel(kube_request *req);
 
 /*
