@@ -2,9 +2,13 @@
  * main.c -- shmingress-controller: command line, signals, and the wiring
  * of store, sources and pipeline around one event loop.
  *
+ * Objects come from one source: a manifests directory (--manifests), or
+ * the Kubernetes API (without --manifests: --kubeconfig, $KUBECONFIG, or
+ * the pod's service account).
+ *
  * Exit codes: 0 after SIGINT/SIGTERM, --once, --help or --version; 1 when
- * the controller cannot start (table dir, control file, manifests dir) or
- * --once could not publish; 2 for a usage error.  Once running, bad input
+ * the controller cannot start (table dir, control file, manifests dir,
+ * API configuration) or --once could not publish; 2 for a usage error.  Once running, bad input
  * never stops the process: it is logged and the last good table stays.
  */
 #include <errno.h>
@@ -19,6 +23,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "kube_client.h"
+#include "kube_config.h"
+#include "kube_source.h"
 #include "log.h"
 #include "loop.h"
 #include "pipeline.h"
@@ -30,6 +37,9 @@
 
 typedef struct {
     const char   *manifests;
+    const char   *kubeconfig;
+    const char   *watch_namespace;
+    const char   *configmap;
     const char   *table_dir;
     const char   *ingress_class;
     const char   *controller_class;
@@ -68,6 +78,12 @@ typedef struct {
 static const ctl_opt ctl_opts[] = {
     {"manifests", OPT_STRING, OFF(manifests), 0, 0,
      "DIR  read objects from the *.yaml, *.yml, *.json files in DIR"},
+    {"kubeconfig", OPT_STRING, OFF(kubeconfig), 0, 0,
+     "PATH  API mode: kubeconfig (default $KUBECONFIG, else in-cluster)"},
+    {"watch-namespace", OPT_STRING, OFF(watch_namespace), 0, 0,
+     "NS  API mode: only this namespace (default all)"},
+    {"configmap", OPT_REF, OFF(configmap), 0, 0,
+     "NS/NAME  API mode: the ConfigMap with global settings"},
     {"table-dir", OPT_STRING, OFF(table_dir), 0, 0,
      "DIR  where tables are published (created with mode 0750)"},
     {"ingress-class", OPT_STRING, OFF(ingress_class), 0, 0,
@@ -99,7 +115,8 @@ static const ctl_opt ctl_opts[] = {
 static void
 ctl_usage(FILE *out)
 {
-    fprintf(out, "Usage: " PROG " --manifests DIR --table-dir DIR [flags]\n\n"
+    fprintf(out, "Usage: " PROG " --table-dir DIR [--manifests DIR] [flags]\n\n"
+                 "Without --manifests, objects come from the Kubernetes API.\n"
                  "Flags (--flag=value and --flag value are the same):\n");
     for (size_t i = 0; i < sizeof(ctl_opts) / sizeof(ctl_opts[0]); i++)
         fprintf(out, "  --%s %s\n", ctl_opts[i].name, ctl_opts[i].help);
@@ -309,10 +326,12 @@ ctl_log_start(const ctl_options *o)
     char qm[600], qt[600], qi[300], qc[300];
 
     ctl_log(CTL_LOG_INFO, "starting",
-            "version=%s manifests=\"%s\" table_dir=\"%s\" ingress_class=\"%s\" "
+            "version=%s source=%s manifests=\"%s\" table_dir=\"%s\" "
+            "ingress_class=\"%s\" "
             "controller_class=\"%s\" watch_ingress_without_class=%s "
             "debounce_ms=%llu keep_tables=%llu once=%s pid=%ld",
-            SHMINGRESS_VERSION, ctl_log_quote(o->manifests, qm, sizeof(qm)),
+            SHMINGRESS_VERSION, o->manifests ? "manifests" : "kubernetes",
+            ctl_log_quote(o->manifests ? o->manifests : "", qm, sizeof(qm)),
             ctl_log_quote(o->table_dir, qt, sizeof(qt)),
             ctl_log_quote(o->ingress_class, qi, sizeof(qi)),
             ctl_log_quote(o->controller_class, qc, sizeof(qc)),
@@ -330,6 +349,81 @@ ctl_log_start(const ctl_options *o)
     }
 }
 
+/* The one source of objects: a manifests directory or the API. */
+typedef struct {
+    ctl_manifests *manifests;
+    kube_config    kube_cfg;
+    kube_client   *kube;
+    kube_source   *api;
+} ctl_source;
+
+static int
+ctl_source_api(ctl_source *src, const ctl_options *o, ctl_loop *loop,
+               ctl_store *store, ctl_pipeline_source *link, char *err,
+               size_t errlen)
+{
+    kube_source_config kc;
+    char qs[600], qc[600], qn[300];
+
+    if (kube_config_load(&src->kube_cfg, o->kubeconfig, err, errlen) < 0)
+        return -1;
+    src->kube = kube_client_new(loop, &src->kube_cfg, err, errlen);
+    if (src->kube == NULL)
+        return -1;
+    memset(&kc, 0, sizeof(kc));
+    kc.watch_namespace = o->watch_namespace;
+    kc.configmap = o->configmap;
+    kc.default_ssl_certificate = o->default_ssl_certificate;
+    kc.annotations_prefix = o->annotations_prefix;
+    src->api = kube_source_new(loop, src->kube, store, link, &kc, err, errlen);
+    if (src->api == NULL)
+        return -1;
+    ctl_log(CTL_LOG_INFO, "Kubernetes API",
+            "server=\"%s\" config=\"%s\" watch_namespace=\"%s\" "
+            "tls_verify=%s",
+            ctl_log_quote(kube_client_server(src->kube), qs, sizeof(qs)),
+            ctl_log_quote(src->kube_cfg.source, qc, sizeof(qc)),
+            ctl_log_quote(o->watch_namespace ? o->watch_namespace : "", qn,
+                          sizeof(qn)),
+            src->kube_cfg.insecure ? "false" : "true");
+    return kube_source_start(src->api, err, errlen);
+}
+
+static int
+ctl_source_start(ctl_source *src, const ctl_options *o, ctl_loop *loop,
+                 ctl_store *store, ctl_pipeline *pipeline, char *err,
+                 size_t errlen)
+{
+    ctl_pipeline_source *link;
+
+    link = ctl_pipeline_add_source(pipeline, o->manifests ? "manifests"
+                                                          : "kubernetes");
+    if (link == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (o->manifests == NULL)
+        return ctl_source_api(src, o, loop, store, link, err, errlen);
+    src->manifests = ctl_manifests_new(o->manifests, store,
+                                       o->once ? NULL : loop, link,
+                                       o->debounce_ms);
+    if (src->manifests == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return ctl_manifests_start(src->manifests, err, errlen);
+}
+
+/* Requests still running are cancelled; nothing calls back after this. */
+static void
+ctl_source_free(ctl_source *src)
+{
+    ctl_manifests_free(src->manifests);
+    kube_source_free(src->api);
+    kube_client_free(src->kube);
+    kube_config_clear(&src->kube_cfg);
+}
+
 /* Sets everything up, runs, and tears down; returns the exit code. */
 static int
 ctl_run(const ctl_options *o)
@@ -338,10 +432,11 @@ ctl_run(const ctl_options *o)
     ctl_loop *loop = ctl_loop_new();
     ctl_store *store = ctl_store_new();
     ctl_pipeline *pipeline = NULL;
-    ctl_pipeline_source *link = NULL;
-    ctl_manifests *manifests = NULL;
+    ctl_source src;
     char err[512], qe[600];
     int sigfd = -1, rc = 1;
+
+    memset(&src, 0, sizeof(src));
 
     if (loop == NULL || store == NULL) {
         ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"out of memory\"");
@@ -362,21 +457,13 @@ ctl_run(const ctl_options *o)
                 ctl_log_quote(err, qe, sizeof(qe)));
         goto out;
     }
-    link = ctl_pipeline_add_source(pipeline, "manifests");
-    manifests = link ? ctl_manifests_new(o->manifests, store,
-                                         o->once ? NULL : loop, link,
-                                         o->debounce_ms)
-                     : NULL;
-    if (manifests == NULL) {
-        ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"out of memory\"");
-        goto out;
-    }
     if (!o->once && (sigfd = ctl_signals_open(loop)) < 0) {
         ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"signalfd: %s\"",
                 strerror(errno));
         goto out;
     }
-    if (ctl_manifests_start(manifests, err, sizeof(err)) < 0) {
+    if (ctl_source_start(&src, o, loop, store, pipeline, err,
+                         sizeof(err)) < 0) {
         ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"%s\"",
                 ctl_log_quote(err, qe, sizeof(qe)));
         goto out;
@@ -386,7 +473,7 @@ ctl_run(const ctl_options *o)
     else
         rc = ctl_loop_run(loop) == 0 ? 0 : 1;
 out:
-    ctl_manifests_free(manifests);
+    ctl_source_free(&src);
     ctl_pipeline_free(pipeline);
     if (sigfd >= 0) {
         ctl_loop_unwatch(loop, sigfd);
@@ -412,11 +499,15 @@ main(int argc, char **argv)
     o.log_level = CTL_LOG_INFO;
     if ((rc = ctl_parse_args(argc, argv, &o)) >= 0)
         return rc;
-    if (o.manifests == NULL) {
-        fprintf(stderr, PROG ": no source: give --manifests DIR "
-                        "(Kubernetes API mode is not built yet)\n");
-        return 2;
-    }
+    if (o.manifests != NULL &&
+        (o.kubeconfig || o.watch_namespace || o.configmap))
+        return ctl_usage_error("--%s is for the Kubernetes API, which "
+                               "--manifests replaces",
+                               o.kubeconfig        ? "kubeconfig"
+                               : o.watch_namespace ? "watch-namespace"
+                                                   : "configmap");
+    if (o.manifests == NULL && o.once)
+        return ctl_usage_error("--once needs --manifests");
     if (o.table_dir == NULL)
         return ctl_usage_error("--table-dir DIR is required");
     ctl_log_set_level(o.log_level);

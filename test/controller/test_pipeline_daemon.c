@@ -141,9 +141,11 @@ test_command_line_errors_exit_2(void **state)
     world *w = *state;
     const char *none[] = {NULL};
 
-    expect_usage_error(w, none,
-                       "shmingress-controller: no source: give --manifests DIR "
-                       "(Kubernetes API mode is not built yet)\n");
+    expect_usage_error(w, none, "--table-dir DIR is required");
+    expect_usage_error(w, (const char *[]){"--manifests", w->manifests,
+                                           "--watch-namespace", "shop", NULL},
+                       "--watch-namespace is for the Kubernetes API, which "
+                       "--manifests replaces");
     expect_usage_error(w, (const char *[]){"--bogus", NULL},
                        "unknown flag \"--bogus\"\nTry 'shmingress-controller --help'.");
     expect_usage_error(w, (const char *[]){"--manifests", w->manifests, NULL},
