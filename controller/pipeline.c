@@ -124,10 +124,14 @@ ctl_pipeline_build(ctl_pipeline *p, uint64_t gen, uint8_t **out,
     return rc;
 }
 
+/*
+ * Only I/O is retried on the heartbeat: a build that failed fails again
+ * on the same store, so it waits for the next change instead.
+ */
 static void
-ctl_pipeline_failed(ctl_pipeline *p)
+ctl_pipeline_failed(ctl_pipeline *p, int retry)
 {
-    p->retry = 1;
+    p->retry = retry;
     p->stats.failures++;
 }
 
@@ -151,7 +155,7 @@ ctl_pipeline_run(ctl_pipeline *p)
     t0 = ctl_now_us();
     gen = tbl_next_generation(p->cfg.table_dir, p->control);
     if (ctl_pipeline_build(p, gen, &buf, &len, &ms) < 0) {
-        ctl_pipeline_failed(p);
+        ctl_pipeline_failed(p, 0);
         return -1;
     }
     if (tbl_view_init(&view, buf, len, err, sizeof(err)) < 0) {
@@ -159,7 +163,7 @@ ctl_pipeline_run(ctl_pipeline *p)
                 "generation=%llu error=\"%s\"", (unsigned long long)gen,
                 ctl_log_quote(err, q, sizeof(q)));
         free(buf);
-        ctl_pipeline_failed(p);
+        ctl_pipeline_failed(p, 0);
         return -1;
     }
     hash = ctl_table_content_hash(buf, len);
@@ -183,7 +187,7 @@ ctl_pipeline_run(ctl_pipeline *p)
                 (unsigned long long)gen, p->cfg.table_dir,
                 ctl_log_quote(err, q, sizeof(q)));
         free(buf);
-        ctl_pipeline_failed(p);
+        ctl_pipeline_failed(p, 1);
         return -1;
     }
     t2 = ctl_now_us();
