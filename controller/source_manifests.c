@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kube_keymap.h"
 #include "log.h"
 #include "manifest.h"
 
@@ -67,15 +68,13 @@ typedef struct {
     size_t     idx; /* into file->objs */
 } ctl_owner;
 
-typedef struct ctl_kentry {
-    ctl_kind           kind;
-    char              *namespace_;
-    char              *name;
-    uint64_t           hash;
-    ctl_owner         *owners;
-    size_t             nowners;
-    int                touched;
-    struct ctl_kentry *next;
+/* What the key index holds for one kind/namespace/name. */
+typedef struct {
+    ctl_kind     kind;
+    kube_keyent *ent;    /* its entry in keys[kind]: ns and name */
+    ctl_owner   *owners; /* every file that defines it           */
+    size_t       nowners;
+    int          touched;
 } ctl_kentry;
 
 struct ctl_manifests {
@@ -88,9 +87,7 @@ struct ctl_manifests {
     ctl_mfile          **files; /* sorted by name */
     size_t               nfiles;
 
-    ctl_kentry         **buckets;
-    size_t               nbuckets;
-    size_t               nkeys;
+    kube_keymap          keys[CTL_KIND_COUNT]; /* ptr: ctl_kentry */
     ctl_kentry         **touched;
     size_t               ntouched;
     size_t               captouched;
@@ -114,112 +111,49 @@ struct ctl_manifests {
 
 /* ---------------------------------------------------------- key index */
 
-static uint64_t
-ctl_key_hash(ctl_kind kind, const char *ns, const char *name)
-{
-    uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)kind;
-
-    for (const char *s = ns; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    h = (h ^ '/') * 0x100000001b3ull;
-    for (const char *s = name; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return h;
-}
-
-static ctl_kentry **
-ctl_key_slot(ctl_manifests *m, ctl_kind kind, const char *ns, const char *name,
-             uint64_t hash)
-{
-    ctl_kentry **pp;
-
-    if (m->nbuckets == 0)
-        return NULL;
-    pp = &m->buckets[hash & (m->nbuckets - 1)];
-    while (*pp != NULL) {
-        ctl_kentry *e = *pp;
-
-        if (e->hash == hash && e->kind == kind && !strcmp(e->namespace_, ns) &&
-            !strcmp(e->name, name))
-            break;
-        pp = &e->next;
-    }
-    return pp;
-}
-
-static int
-ctl_key_grow(ctl_manifests *m)
-{
-    size_t n = m->nbuckets ? m->nbuckets * 2 : 256;
-    ctl_kentry **b = calloc(n, sizeof(*b));
-
-    if (b == NULL)
-        return -1;
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        ctl_kentry *e = m->buckets[i], *next;
-
-        for (; e != NULL; e = next) {
-            next = e->next;
-            e->next = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-        }
-    }
-    free(m->buckets);
-    m->buckets = b;
-    m->nbuckets = n;
-    return 0;
-}
-
 static ctl_kentry *
 ctl_key_get(ctl_manifests *m, const ctl_mobj *o, int create)
 {
-    uint64_t hash = ctl_key_hash(o->kind, o->namespace_, o->name);
-    ctl_kentry **pp = ctl_key_slot(m, o->kind, o->namespace_, o->name, hash);
+    kube_keymap *map = &m->keys[o->kind];
+    kube_keyent *ke;
     ctl_kentry *e;
 
-    if (pp != NULL && *pp != NULL)
-        return *pp;
-    if (!create)
+    if (!create) {
+        ke = kube_keymap_get(map, o->namespace_, o->name);
+        return ke != NULL ? ke->ptr : NULL;
+    }
+    ke = kube_keymap_put(map, o->namespace_, o->name, NULL);
+    if (ke == NULL)
         return NULL;
-    if (m->nkeys >= m->nbuckets && ctl_key_grow(m) < 0)
-        return NULL;
+    if (ke->ptr != NULL)
+        return ke->ptr;
     e = calloc(1, sizeof(*e));
-    if (e == NULL)
-        return NULL;
-    e->namespace_ = strdup(o->namespace_);
-    e->name = strdup(o->name);
-    if (e->namespace_ == NULL || e->name == NULL) {
-        free(e->namespace_);
-        free(e->name);
-        free(e);
+    if (e == NULL) {
+        kube_keymap_del(map, o->namespace_, o->name);
         return NULL;
     }
     e->kind = o->kind;
-    e->hash = hash;
-    pp = &m->buckets[hash & (m->nbuckets - 1)];
-    e->next = *pp;
-    *pp = e;
-    m->nkeys++;
+    e->ent = ke;
+    ke->ptr = e;
     return e;
-}
-
-static void
-ctl_key_free(ctl_kentry *e)
-{
-    free(e->namespace_);
-    free(e->name);
-    free(e->owners);
-    free(e);
 }
 
 static void
 ctl_key_drop(ctl_manifests *m, ctl_kentry *e)
 {
-    ctl_kentry **pp = ctl_key_slot(m, e->kind, e->namespace_, e->name, e->hash);
+    kube_keymap_del(&m->keys[e->kind], e->ent->ns, e->ent->name);
+    free(e->owners);
+    free(e);
+}
 
-    *pp = e->next;
-    m->nkeys--;
-    ctl_key_free(e);
+static size_t
+ctl_key_count(const ctl_manifests *m)
+{
+    size_t n = 0;
+
+    for (int k = 0; k < CTL_KIND_COUNT; k++)
+        n += m->keys[k].count;
+    return n;
 }
 
 static int
@@ -566,20 +500,20 @@ ctl_key_settle(ctl_manifests *m, ctl_kentry *e)
 
     e->touched = 0;
     if (w == NULL) {
-        ctl_store_delete(m->store, e->kind, e->namespace_, e->name);
+        ctl_store_delete(m->store, e->kind, e->ent->ns, e->ent->name);
         ctl_key_drop(m, e);
         return;
     }
     o = &w->file->objs[w->idx];
     if (e->nowners > 1)
         ctl_log_duplicate(e, w);
-    cur = ctl_store_get(m->store, e->kind, e->namespace_, e->name);
+    cur = ctl_store_get(m->store, e->kind, e->ent->ns, e->ent->name);
     if (cur != NULL && !strcmp(cur->origin, o->origin) &&
         cJSON_Compare(cur->json, o->json, 1))
         return;
     copy = cJSON_Duplicate(o->json, 1);
     if (copy == NULL ||
-        ctl_store_put(m->store, e->kind, e->namespace_, e->name, copy,
+        ctl_store_put(m->store, e->kind, e->ent->ns, e->ent->name, copy,
                       o->origin) < 0)
         ctl_log(CTL_LOG_ERROR, "store update failed",
                 "kind=%s error=\"out of memory\"", ctl_kind_name(e->kind));
@@ -758,7 +692,7 @@ ctl_list_dir(ctl_manifests *m, size_t *count)
             ctl_log(CTL_LOG_ERROR, "manifests directory unreadable",
                     "dir=\"%s\" error=\"%s\" kept_objects=%zu",
                     ctl_log_quote(m->dir, qd, sizeof(qd)), strerror(saved),
-                    m->nkeys);
+                    ctl_key_count(m));
         }
         m->dir_failing = 1;
         errno = saved;
@@ -823,7 +757,7 @@ ctl_run_end(ctl_manifests *m, uint64_t started_us)
                 "dir=\"%s\" files=%zu files_read=%zu files_removed=%zu "
                 "files_skipped=%zu objects=%zu ms=%.3f",
                 ctl_log_quote(m->dir, qd, sizeof(qd)), m->nfiles, m->run_read,
-                m->run_removed, skipped, m->nkeys,
+                m->run_removed, skipped, ctl_key_count(m),
                 (double)(ctl_now_us() - started_us) / 1000.0);
     }
     if (ctl_store_version(m->store) != before && m->link != NULL)
@@ -1047,7 +981,7 @@ ctl_watch_lost(ctl_manifests *m)
     m->wd = -1;
     ctl_log(CTL_LOG_WARN, "manifests directory watch lost",
             "dir=\"%s\" retry_ms=%u kept_objects=%zu",
-            ctl_log_quote(m->dir, qd, sizeof(qd)), CTL_REWATCH_MS, m->nkeys);
+            ctl_log_quote(m->dir, qd, sizeof(qd)), CTL_REWATCH_MS, ctl_key_count(m));
     ctl_timer_arm(m->rewatch, CTL_REWATCH_MS, CTL_REWATCH_MS);
 }
 
@@ -1199,15 +1133,19 @@ ctl_manifests_free(ctl_manifests *m)
     for (size_t i = 0; i < m->nfiles; i++)
         ctl_file_free(m->files[i]);
     free(m->files);
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        ctl_kentry *e = m->buckets[i], *next;
+    for (int k = 0; k < CTL_KIND_COUNT; k++) {
+        kube_keyiter it;
+        kube_keyent *ke;
 
-        for (; e != NULL; e = next) {
-            next = e->next;
-            ctl_key_free(e);
+        kube_keyiter_init(&it, &m->keys[k]);
+        while ((ke = kube_keyiter_next(&it, &m->keys[k])) != NULL) {
+            ctl_kentry *e = ke->ptr;
+
+            free(e->owners);
+            free(e);
         }
+        kube_keymap_clear(&m->keys[k]);
     }
-    free(m->buckets);
     free(m->touched);
     free(m->dir);
     free(m);
@@ -1240,7 +1178,7 @@ ctl_manifests_get_stats(const ctl_manifests *m, ctl_manifests_stats *st)
 {
     memset(st, 0, sizeof(*st));
     st->files = m->nfiles;
-    st->objects = m->nkeys;
+    st->objects = ctl_key_count(m);
     st->reads = m->reads;
     for (size_t i = 0; i < m->nfiles; i++)
         st->files_skipped += m->files[i]->failed != 0;

@@ -148,6 +148,16 @@ pf_ingress_yaml(const char *ns, const char *name, const char *host,
     return buf;
 }
 
+void
+pf_write_shop(const char *dir, const char *service)
+{
+    pf_write(dir, "00-class.yaml", pf_class_yaml());
+    pf_write(dir, "10-web.yaml", pf_service_yaml("shop", "web"));
+    pf_write(dir, "11-api.yaml", pf_service_yaml("shop", "api"));
+    pf_write(dir, "20-shop.yaml",
+             pf_ingress_yaml("shop", "shop", "shop.example.com", "/", service));
+}
+
 uint64_t
 pf_generation(const char *table_dir)
 {

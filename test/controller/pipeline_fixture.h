@@ -37,6 +37,12 @@ const char *pf_ingress_yaml(const char *ns, const char *name,
                             const char *host, const char *path,
                             const char *service);
 
+/*
+ * The "shop" world: our class, Services shop/web and shop/api, and an
+ * Ingress routing shop.example.com/ to shop/<service>.
+ */
+void pf_write_shop(const char *dir, const char *service);
+
 /* The generation in <table_dir>/control, 0 when there is none. */
 uint64_t pf_generation(const char *table_dir);
 

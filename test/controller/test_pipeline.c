@@ -148,22 +148,12 @@ route(world *w, const char *host, const char *path)
 }
 
 static void
-write_shop(world *w, const char *service)
-{
-    pf_write(w->manifests, "00-class.yaml", pf_class_yaml());
-    pf_write(w->manifests, "10-web.yaml", pf_service_yaml("shop", "web"));
-    pf_write(w->manifests, "11-api.yaml", pf_service_yaml("shop", "api"));
-    pf_write(w->manifests, "20-shop.yaml",
-             pf_ingress_yaml("shop", "shop", "shop.example.com", "/", service));
-}
-
-static void
 test_first_table_waits_for_the_first_read(void **state)
 {
     world *w = *state;
     const char *log;
 
-    write_shop(w, "web");
+    pf_write_shop(w->manifests, "web");
     create(w);
     /* Before the source has read everything, nothing may be published. */
     pf_capture_start();
@@ -199,7 +189,7 @@ test_changes_are_published(void **state)
     world *w = *state;
     uint64_t gen;
 
-    write_shop(w, "web");
+    pf_write_shop(w->manifests, "web");
     create(w);
     start_source(w);
     gen = wait_generation_above(w, 0, 2000);
@@ -231,7 +221,7 @@ test_identical_table_is_not_published(void **state)
     const ctl_pipeline_stats *st;
     uint64_t gen;
 
-    write_shop(w, "web");
+    pf_write_shop(w->manifests, "web");
     pf_write(w->manifests, "30-cm.yaml",
              "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: x}\n"
              "data: {a: '1'}\n");
@@ -266,7 +256,7 @@ test_changes_are_coalesced(void **state)
     char name[16];
     uint64_t gen;
 
-    write_shop(w, "web");
+    pf_write_shop(w->manifests, "web");
     w->debounce_ms = 50;
     create(w);
     start_source(w);
@@ -291,7 +281,7 @@ test_generations_continue_across_runs(void **state)
     world *w = *state;
     char path[512];
 
-    write_shop(w, "web");
+    pf_write_shop(w->manifests, "web");
     create(w);
     start_source(w);
     assert_int_equal(ctl_pipeline_publish_now(w->pipeline), 0);
@@ -322,7 +312,7 @@ test_failed_publication_is_retried(void **state)
     char blocker[512], inner[600];
     const char *log;
 
-    write_shop(w, "web");
+    pf_write_shop(w->manifests, "web");
     create(w);
     start_source(w);
     assert_int_equal(wait_generation_above(w, 0, 2000), 1);

@@ -181,22 +181,12 @@ test_help_and_version(void **state)
 }
 
 static void
-write_shop(world *w, const char *service)
-{
-    pf_write(w->manifests, "00-class.yaml", pf_class_yaml());
-    pf_write(w->manifests, "10-web.yaml", pf_service_yaml("shop", "web"));
-    pf_write(w->manifests, "11-api.yaml", pf_service_yaml("shop", "api"));
-    pf_write(w->manifests, "20-shop.yaml",
-             pf_ingress_yaml("shop", "shop", "shop.example.com", "/", service));
-}
-
-static void
 test_once_publishes_one_table(void **state)
 {
     world *w = *state;
     char flag_m[300], flag_t[300], buf[300];
 
-    write_shop(w, "web");
+    pf_write_shop(w->manifests, "web");
     snprintf(flag_m, sizeof(flag_m), "--manifests=%s", w->manifests);
     snprintf(flag_t, sizeof(flag_t), "--table-dir=%s", w->tables);
     assert_int_equal(run(w, (const char *[]){flag_m, flag_t, "--once",
@@ -268,7 +258,7 @@ test_daemon_follows_changes_and_stops_on_sigterm(void **state)
     uint64_t gen;
     pid_t pid;
 
-    write_shop(w, "web");
+    pf_write_shop(w->manifests, "web");
     pid = spawn(w, (const char *[]){"--manifests", w->manifests, "--table-dir",
                                     w->tables, "--debounce-ms", "5", NULL});
     gen = wait_generation_above(w, 0, 2000);
