@@ -4,8 +4,10 @@
  *
  * This runs on every request in every nginx worker, so it allocates
  * nothing, makes no system calls and does no bounds checks (tbl_view_init
- * did them once).  Cost: at most two host probes, one Exact probe, one
- * Prefix probe per '/' in the path, and a walk of the vhost's
+ * did them once).  Cost: one pass of hashing over the host and one over
+ * the path; at most two host probes, one Exact probe and one Prefix probe
+ * per '/' in the path -- only for lengths some rule of the vhost has, and
+ * with their memory loads issued together; and a walk of the vhost's
  * ImplementationSpecific list that stops at the first route too short to
  * beat the best Prefix.  Regex paths are matched by the caller's callback
  * (the module owns compiled patterns); this file never compiles one.
@@ -131,7 +133,6 @@ tbl_normalize_host(const char *host, size_t len, char *buf, size_t buflen)
         unsigned char c = (unsigned char)name[i];
 
         c = v6 && c == ':' ? c : tbl_host_bytes[c];
-
         if (v6 ? !tbl_ipv6_byte_ok(c)
                : c == 0 || (c == '.' && (i == 0 || buf[i - 1] == '.')))
         {
