@@ -135,7 +135,13 @@ ctl_loop_watch(ctl_loop *loop, int fd, uint32_t events, ctl_fd_proc *proc,
     ev.events = events;
     ev.data.fd = fd;
     op = loop->slots[fd].mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(loop->epfd, op, fd, &ev) < 0)
+    /*
+     * A descriptor closed while watched left epoll on its own; its number
+     * may come back as a new socket, which must be added, not modified.
+     */
+    if (epoll_ctl(loop->epfd, op, fd, &ev) < 0 &&
+        (op != EPOLL_CTL_MOD || errno != ENOENT ||
+         epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0))
         return -1;
     loop->slots[fd].mask = events;
     loop->slots[fd].proc = proc;

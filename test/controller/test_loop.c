@@ -107,6 +107,45 @@ test_unwatched_descriptor_is_not_served(void **state)
     ctl_loop_free(p.loop);
 }
 
+static void
+on_readable_stop(ctl_loop *loop, int fd, uint32_t events, void *data)
+{
+    int *calls = data;
+
+    (void)fd;
+    (void)events;
+    (*calls)++;
+    ctl_loop_stop(loop);
+}
+
+/* A socket closed while watched, whose number comes back (curl does it). */
+static void
+test_closed_descriptor_number_can_be_watched_again(void **state)
+{
+    ctl_loop *loop = ctl_loop_new();
+    int first[2], second[2], calls = 0;
+
+    (void)state;
+    assert_int_equal(pipe(first), 0);
+    assert_int_equal(ctl_loop_watch(loop, first[0], EPOLLIN, on_readable_stop,
+                                    &calls),
+                     0);
+    close(first[0]);
+    close(first[1]);
+    assert_int_equal(pipe(second), 0);
+    assert_int_equal(second[0], first[0]);
+    assert_int_equal(ctl_loop_watch(loop, second[0], EPOLLIN, on_readable_stop,
+                                    &calls),
+                     0);
+    assert_int_equal(write(second[1], "x", 1), 1);
+    assert_int_equal(ctl_loop_run(loop), 0);
+    assert_int_equal(calls, 1);
+    ctl_loop_unwatch(loop, second[0]);
+    close(second[0]);
+    close(second[1]);
+    ctl_loop_free(loop);
+}
+
 typedef struct {
     ctl_loop     *loop;
     ctl_debounce *d;
@@ -196,6 +235,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers_fire_once_or_periodically),
         cmocka_unit_test(test_unwatched_descriptor_is_not_served),
+        cmocka_unit_test(test_closed_descriptor_number_can_be_watched_again),
         cmocka_unit_test(test_debounce_waits_for_quiet),
         cmocka_unit_test(test_debounce_fires_under_a_steady_stream),
     };
