@@ -15,8 +15,14 @@
  *
  * With a loop, the directory is watched with inotify and changes are
  * re-read after debounce_ms of quiet (at most ten times that under a
- * steady stream of events).  The source does not interpret objects beyond
- * kind, namespace and name.
+ * steady stream of events).  A file is read when it is closed after
+ * writing or renamed into the directory; tools should write elsewhere and
+ * rename, since a file rewritten in place can be caught half-written by a
+ * rescan that another event started (it is then skipped as bad until its
+ * writer closes it).  Files reached through symlinks are checked again
+ * after every change, because their targets change without events in
+ * the directory.  The source does not interpret objects beyond kind,
+ * namespace and name.
  */
 #ifndef SHMINGRESS_CTL_SOURCE_MANIFESTS_H
 #define SHMINGRESS_CTL_SOURCE_MANIFESTS_H
