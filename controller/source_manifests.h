@@ -17,9 +17,9 @@
  * re-read after debounce_ms of quiet (at most ten times that under a
  * steady stream of events).  A file is read when it is closed after
  * writing or renamed into the directory; tools should write elsewhere and
- * rename, since a file rewritten in place can be caught half-written by a
- * rescan that another event started (it is then skipped as bad until its
- * writer closes it).  Files reached through symlinks are checked again
+ * rename: a file rewritten in place can be read half-written by a rescan
+ * that another event started, until the writer's close re-reads it.
+ * Files reached through symlinks are checked again
  * after every change, because their targets change without events in
  * the directory.  The source does not interpret objects beyond kind,
  * namespace and name.
