@@ -221,7 +221,7 @@ ctl_set_opt(ctl_options *o, const ctl_opt *opt, const char *value)
         return ctl_usage_error("--%s: \"%s\" is not debug, info, warn or error",
                                opt->name, value);
     case OPT_FORMAT:
-        if (strcmp(value, "text") && strcmp(value, "json"))
+        if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
             return ctl_usage_error("--%s: \"%s\" is not text or json",
                                    opt->name, value);
         *(bool *)field = !strcmp(value, "json");

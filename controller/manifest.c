@@ -680,9 +680,16 @@ ctl_frame_release(ctl_frame *f)
 static int
 ctl_on_collection_end(ctl_yaml *y, const yaml_event_t *ev)
 {
-    ctl_frame *f = &y->stack[y->depth - 1];
+    ctl_frame *f;
     ctl_frame done;
 
+    /* libyaml balances its events; the stack must not underflow if not. */
+    if (y->depth == 0) {
+        ctl_manifest_fail(y->err, CTL_MARK(ev->start_mark),
+                          "end of a collection that was not started");
+        return -1;
+    }
+    f = &y->stack[y->depth - 1];
     if (cJSON_IsObject(f->node)) {
         const char *dup = ctl_duplicate_key(f->node);
 
