@@ -233,6 +233,27 @@ ctl_is_dns_subdomain(const char *s)
     return 1;
 }
 
+/*
+ * The namespace an object lives in, or NULL when metadata.namespace is
+ * unusable.  Like kubectl, an absent or empty namespace means "default",
+ * and a cluster-scoped kind ignores whatever namespace it was given.
+ */
+static const char *
+ctl_object_namespace(int kind, const cJSON *ns)
+{
+    if (kind == CTL_KIND_INGRESS_CLASS)
+        return "";
+    if (ns == NULL || cJSON_IsNull(ns))
+        return "default";
+    if (!cJSON_IsString(ns))
+        return NULL;
+    if (*ns->valuestring == '\0')
+        return "default";
+    if (!ctl_is_dns_label(ns->valuestring, strlen(ns->valuestring)))
+        return NULL;
+    return ns->valuestring;
+}
+
 typedef struct {
     ctl_manifests   *m;
     const ctl_mfile *file;
@@ -263,6 +284,7 @@ ctl_collect_object(const cJSON *obj, unsigned doc, unsigned item, void *data)
 {
     ctl_collect *c = data;
     const cJSON *meta, *name, *ns;
+    const char *namespace_;
     char origin[4200];
     int kind;
     ctl_mobj *o;
@@ -300,10 +322,8 @@ ctl_collect_object(const cJSON *obj, unsigned doc, unsigned item, void *data)
             c, origin, ctl_kind_name(kind), "", "metadata.name",
             cJSON_IsString(name) ? name->valuestring : "",
             cJSON_IsString(name) ? "not a DNS-1123 subdomain" : "missing");
-    if (kind != CTL_KIND_INGRESS_CLASS && !cJSON_IsNull(ns) && ns != NULL &&
-        (!cJSON_IsString(ns) ||
-         (*ns->valuestring &&
-          !ctl_is_dns_label(ns->valuestring, strlen(ns->valuestring)))))
+    namespace_ = ctl_object_namespace(kind, ns);
+    if (namespace_ == NULL)
         return ctl_collect_shape_error(
             c, origin, ctl_kind_name(kind), name->valuestring,
             "metadata.namespace", cJSON_IsString(ns) ? ns->valuestring : "",
@@ -320,12 +340,7 @@ ctl_collect_object(const cJSON *obj, unsigned doc, unsigned item, void *data)
     o = &c->objs[c->nobjs];
     o->kind = (ctl_kind)kind;
     o->name = name->valuestring;
-    if (kind == CTL_KIND_INGRESS_CLASS)
-        o->namespace_ = "";
-    else if (cJSON_IsString(ns) && *ns->valuestring)
-        o->namespace_ = ns->valuestring;
-    else
-        o->namespace_ = "default";
+    o->namespace_ = namespace_;
     o->json = obj;
     o->origin = strdup(origin);
     if (o->origin == NULL)
