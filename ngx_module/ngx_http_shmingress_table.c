@@ -27,11 +27,18 @@
 /* how often a vanished table.<gen> is re-resolved through the control file */
 #define NGX_HTTP_SHMINGRESS_MAP_RETRIES 4
 
+/* how far back a worker without a table looks past a rejected one */
+#define NGX_HTTP_SHMINGRESS_FALLBACK    16
+
 
 static ngx_int_t ngx_http_shmingress_control_open(ngx_log_t *log);
 static void ngx_http_shmingress_table_update(uint64_t gen, ngx_log_t *log);
 static ngx_http_shmingress_table_t *ngx_http_shmingress_table_map(
     uint64_t gen, ngx_log_t *log, ngx_uint_t *vanished);
+static void ngx_http_shmingress_table_install(ngx_http_shmingress_table_t *t,
+    ngx_http_shmingress_table_t *old);
+static void ngx_http_shmingress_table_fallback(uint64_t gen,
+    ngx_http_shmingress_table_t *old, ngx_log_t *log);
 static void ngx_http_shmingress_table_unmap(ngx_http_shmingress_table_t *t);
 
 
@@ -40,6 +47,7 @@ static const char                   *ngx_http_shmingress_dir;
 static tbl_control                  *ngx_http_shmingress_control;
 static ngx_uint_t                    ngx_http_shmingress_control_logged;
 static uint64_t                      ngx_http_shmingress_seen;
+static uint64_t                      ngx_http_shmingress_rejected;
 static ngx_http_shmingress_table_t  *ngx_http_shmingress_current;
 static ngx_queue_t                   ngx_http_shmingress_retired;
 
@@ -51,6 +59,7 @@ ngx_http_shmingress_table_init_process(ngx_cycle_t *cycle, ngx_str_t *dir)
     ngx_http_shmingress_control = NULL;
     ngx_http_shmingress_control_logged = 0;
     ngx_http_shmingress_seen = 0;
+    ngx_http_shmingress_rejected = 0;
     ngx_http_shmingress_current = NULL;
     ngx_queue_init(&ngx_http_shmingress_retired);
 
@@ -199,24 +208,12 @@ ngx_http_shmingress_table_update(uint64_t gen, ngx_log_t *log)
         t = ngx_http_shmingress_table_map(gen, log, &vanished);
 
         if (t) {
-            ngx_http_shmingress_current = t;
-
-            if (old == NULL) {
-                return;
-            }
-
-            if (old->refs == 0) {
-                ngx_http_shmingress_table_unmap(old);
-
-            } else {
-                ngx_queue_insert_tail(&ngx_http_shmingress_retired,
-                                      &old->queue);
-            }
-
+            ngx_http_shmingress_table_install(t, old);
             return;
         }
 
         if (!vanished) {
+            ngx_http_shmingress_table_fallback(gen, old, log);
             return;
         }
 
@@ -236,6 +233,70 @@ ngx_http_shmingress_table_update(uint64_t gen, ngx_log_t *log)
                   "shmingress: table file for generation %uL is missing "
                   "in \"%s\"; keeping the previous table",
                   ngx_http_shmingress_seen, ngx_http_shmingress_dir);
+}
+
+
+static void
+ngx_http_shmingress_table_install(ngx_http_shmingress_table_t *t,
+    ngx_http_shmingress_table_t *old)
+{
+    ngx_http_shmingress_current = t;
+
+    if (old == NULL) {
+        return;
+    }
+
+    if (old->refs == 0) {
+        ngx_http_shmingress_table_unmap(old);
+
+    } else {
+        ngx_queue_insert_tail(&ngx_http_shmingress_retired, &old->queue);
+    }
+}
+
+
+/*
+ * The announced table was rejected.  A worker that mapped an earlier
+ * good table keeps it, but one that never saw it (it was idle, or it
+ * started after that publication) would have nothing to serve: the
+ * controller keeps the last few generations on disk, so take the newest
+ * of those that validates and is newer than what this worker has.
+ */
+static void
+ngx_http_shmingress_table_fallback(uint64_t gen,
+    ngx_http_shmingress_table_t *old, ngx_log_t *log)
+{
+    uint64_t                      g, floor;
+    ngx_uint_t                    vanished;
+    ngx_http_shmingress_table_t  *t;
+
+    if (old) {
+        floor = old->generation;
+
+    } else {
+        floor = gen > NGX_HTTP_SHMINGRESS_FALLBACK
+                ? gen - NGX_HTTP_SHMINGRESS_FALLBACK : 0;
+    }
+
+    /* what was rejected before is not tried (nor logged) again */
+
+    if (floor < ngx_http_shmingress_rejected) {
+        floor = ngx_http_shmingress_rejected;
+    }
+
+    ngx_http_shmingress_rejected = gen;
+
+    for (g = gen - 1; g > floor; g--) {
+        t = ngx_http_shmingress_table_map(g, log, &vanished);
+
+        if (t) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "shmingress: serving generation %uL instead of "
+                          "the rejected %uL", g, gen);
+            ngx_http_shmingress_table_install(t, old);
+            return;
+        }
+    }
 }
 
 

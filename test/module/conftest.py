@@ -163,8 +163,18 @@ class Nginx:
             return f.read()
 
     def access_log(self):
-        with open(os.path.join(self.state, "logs", "access.log")) as f:
-            return f.read().splitlines()
+        """The access log once it has stopped growing: nginx writes a
+        request's line after the client has its response."""
+        path = os.path.join(self.state, "logs", "access.log")
+        previous = None
+        deadline = time.monotonic() + 5
+        while True:
+            with open(path) as f:
+                lines = f.read().splitlines()
+            if lines and (lines == previous or time.monotonic() > deadline):
+                return lines
+            previous = lines
+            time.sleep(0.1)
 
     def publish(self, spec, mode="publish"):
         """Publishes a table described in shmingress-test-table's

@@ -103,6 +103,22 @@ def test_bad_table_is_logged_once_and_the_old_one_kept(nginx, backends):
     assert nginx.health().text == "ok"
 
 
+def test_worker_that_missed_the_good_table_serves_it_after_a_bad_one(
+        nginx, backends):
+    a, b = backends("svc-a"), backends("svc-b")
+    good = nginx.publish(spec_to(a, "svc-a"))
+    # no request yet: the worker has never mapped the good table
+    bad = nginx.publish(spec_to(b, "svc-b"), mode="publish-corrupt")
+
+    for _ in range(10):
+        assert service_of(nginx) == "svc-a"
+
+    log = nginx.error_log()
+    assert "table.%d" % bad in log and "rejected table" in log
+    assert "serving generation %d instead of the rejected %d" % (good, bad) \
+        in log
+
+
 def test_table_stays_mapped_until_its_last_request_ends(nginx, backends):
     a, b = backends("svc-a"), backends("svc-b")
     first = nginx.publish(spec_to(a, "svc-a"))
