@@ -39,7 +39,8 @@ struct kube_request {
     size_t               max;
     bool                 in_multi;
     bool                 cancelled;
-    bool                 aborted;   /* on_data asked to stop            */
+    bool                 stopped;   /* on_data asked to stop            */
+    bool                 unstarted; /* curl would not take it          */
     bool                 too_large;
     bool                 finishing; /* in on_done: freed after it        */
     kube_request        *prev, *next;
@@ -279,7 +280,7 @@ kube_on_write(char *p, size_t size, size_t nmemb, void *userdata)
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
     if (r->on_data != NULL && status >= 200 && status < 300) {
         if (r->on_data(r, p, n, r->data) < 0 || r->cancelled) {
-            r->aborted = true;
+            r->stopped = true;
             return 0;
         }
         return n;
@@ -294,16 +295,15 @@ static int
 kube_request_headers(kube_request *r, const kube_request_opts *o)
 {
     kube_client *c = r->client;
-    struct curl_slist *h;
-    char *line = NULL;
 
     r->headers = curl_slist_append(NULL, "Accept: application/json");
     if (r->headers == NULL)
         return -1;
     if (c->token != NULL) {
         size_t n = strlen(c->token) + sizeof("Authorization: Bearer ");
+        struct curl_slist *h;
+        char *line = malloc(n);
 
-        line = malloc(n);
         if (line == NULL)
             return -1;
         snprintf(line, n, "Authorization: Bearer %s", c->token);
@@ -423,7 +423,7 @@ kube_client_add(kube_client *c, kube_request *r)
     /* Fail it through the normal path on the next timer tick. */
     snprintf(r->errbuf, sizeof(r->errbuf), "curl_multi_add_handle: %s",
              curl_multi_strerror(mc));
-    r->aborted = true;
+    r->unstarted = true;
     c->deferred = true;
     ctl_timer_arm(c->timer, 0, 0);
 }
@@ -493,11 +493,11 @@ kube_request_finish(kube_request *r, CURLcode result)
     if (retry_after > 0)
         resp.retry_after_s = retry_after > 86400 ? 86400u
                                                  : (uint32_t)retry_after;
-    resp.failed = result != CURLE_OK || r->aborted;
+    resp.failed = result != CURLE_OK || r->stopped || r->unstarted;
     resp.error = "";
     if (r->too_large)
         resp.error = "response body too large";
-    else if (r->aborted && r->errbuf[0] == '\0')
+    else if (r->stopped)
         resp.error = "stopped by the reader";
     else if (resp.failed)
         resp.error = r->errbuf[0] ? r->errbuf : curl_easy_strerror(result);
@@ -526,7 +526,7 @@ kube_client_settle(kube_client *c)
             next = r->next;
             if (r->cancelled) {
                 kube_request_free(r);
-            } else if (r->aborted && !r->in_multi) {
+            } else if (r->unstarted) {
                 kube_request_finish(r, CURLE_FAILED_INIT);
                 next = c->requests; /* on_done may have changed the list */
             } else if (!r->in_multi) {

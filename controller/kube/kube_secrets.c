@@ -204,10 +204,22 @@ kube_fetch_drop(kube_secrets *s, const char *ns, const char *name)
     kube_keymap_del(&s->fetches, ns, name);
 }
 
+/* Debug lines: which Secrets are held, by name only. */
+static void
+kube_secrets_log(const char *msg, const char *ns, const char *name)
+{
+    char ref[600], q[700];
+
+    snprintf(ref, sizeof(ref), "%s/%s", ns, name);
+    ctl_log(CTL_LOG_DEBUG, msg, "object=\"%s\"",
+            ctl_log_quote(ref, q, sizeof(q)));
+}
+
 static void
 kube_secrets_became_referenced(kube_secrets *s, const char *ns,
                                const char *name)
 {
+    kube_secrets_log("Secret referenced", ns, name);
     if (s->reflector == NULL || !kube_reflector_synced(s->reflector) ||
         !kube_reflector_knows(s->reflector, ns, name) ||
         ctl_store_get(s->store, CTL_KIND_SECRET, ns, name) != NULL)
@@ -223,6 +235,7 @@ static void
 kube_secrets_became_unreferenced(kube_secrets *s, const char *ns,
                                  const char *name)
 {
+    kube_secrets_log("Secret no longer referenced", ns, name);
     kube_fetch_drop(s, ns, name);
     if (ctl_store_delete(s->store, CTL_KIND_SECRET, ns, name))
         kube_secrets_poke(s);
