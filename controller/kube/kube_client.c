@@ -43,6 +43,7 @@ struct kube_request {
     bool                 unstarted; /* curl would not take it          */
     bool                 too_large;
     bool                 finishing; /* in on_done: freed after it        */
+    unsigned             token_gen; /* of the token it was sent with    */
     kube_request        *prev, *next;
     char                 errbuf[CURL_ERROR_SIZE];
 };
@@ -56,6 +57,7 @@ struct kube_client {
                                       server name when there is one     */
     struct curl_slist *connect_to; /* the real host for that name       */
     char              *token;
+    unsigned           token_gen;  /* bumped whenever the token changes */
     uint64_t           token_read_ms;
     int                depth;      /* inside curl_multi_socket_action    */
     bool               deferred;   /* requests to add or drop after it  */
@@ -205,6 +207,7 @@ kube_client_reload_token(kube_client *c)
     changed = c->token == NULL || strcmp(tok, c->token) != 0;
     kube_wipe_free(c->token);
     c->token = tok;
+    c->token_gen += changed;
     if (changed)
         ctl_log(CTL_LOG_INFO, "API token re-read", "file=\"%s\" changed=true",
                 ctl_log_quote(c->cfg.token_file, q, sizeof(q)));
@@ -296,6 +299,7 @@ kube_request_headers(kube_request *r, const kube_request_opts *o)
 {
     kube_client *c = r->client;
 
+    r->token_gen = c->token_gen;
     r->headers = curl_slist_append(NULL, "Accept: application/json");
     if (r->headers == NULL)
         return -1;
@@ -503,8 +507,11 @@ kube_request_finish(kube_request *r, CURLcode result)
         resp.error = r->errbuf[0] ? r->errbuf : curl_easy_strerror(result);
     resp.body = r->buf ? r->buf : "";
     resp.body_len = r->len;
-    if (resp.status == 401 && !resp.failed)
-        resp.token_renewed = kube_client_reload_token(c) == 1;
+    /* Another request's 401 may have re-read the file already. */
+    if (resp.status == 401 && !resp.failed) {
+        kube_client_reload_token(c);
+        resp.token_renewed = r->token_gen != c->token_gen;
+    }
     if (r->in_multi) {
         curl_multi_remove_handle(c->multi, r->easy);
         r->in_multi = false;

@@ -14,8 +14,9 @@
  *
  * The client adds the base URL, TLS trust and client certificate, the
  * bearer token, "User-Agent: shmingress-controller/<version>",
- * "Accept: application/json" and gzip.  A token file is re-read at most
- * every KUBE_TOKEN_REFRESH_MS and at once after any 401.  The client does
+ * "Accept: application/json" and gzip.  A token file is re-read when a
+ * request starts and the last read is KUBE_TOKEN_REFRESH_MS old, and at
+ * once after any 401.  The client does
  * not retry, rate-limit or parse bodies: callers know what a failure means
  * for them (the reflectors back off and relist; a status writer re-reads).
  *
@@ -54,9 +55,9 @@ typedef struct {
                                   valid only during on_done               */
     size_t      body_len;
     uint32_t    retry_after_s; /* Retry-After in seconds, 0 when absent   */
-    bool        token_renewed; /* a 401 made the client re-read its token
-                                  file and the token changed: retrying at
-                                  once is worthwhile                      */
+    bool        token_renewed; /* a 401, and the token file (re-read on
+                                  it) now holds another token than the
+                                  request carried: retry at once          */
 } kube_response;
 
 typedef void kube_done_fn(kube_request *req, const kube_response *resp,

@@ -241,3 +241,18 @@ def test_tls_server_name_and_verification(api, controller, tmp_path):
     insecure.start()
     insecure.wait_routes(world.expected(), what="table without verification")
     assert "tls_verify=false" in insecure.log()
+
+
+def test_default_certificate_outside_the_watched_namespace(api, controller):
+    world = World.generated(2, namespaces=("shop",))
+    api.load(world.objects() + [secret("ingress", "default-cert"),
+                                secret("ingress", "other")])
+    ctl = controller(api, "--watch-namespace", "shop",
+                     "--default-ssl-certificate", "ingress/default-cert")
+    ctl.wait_routes(world.expected())
+    own = [r["target"] for r in api.requests()
+           if r["target"].startswith("/api/v1/namespaces/ingress/")]
+    assert own and all(
+        "/secrets?" in t and "fieldSelector=metadata.name%3Ddefault-cert" in t
+        for t in own), own
+    assert "kind=Secret objects=1 " in ctl.log()
