@@ -7,6 +7,8 @@ module (the big routing tables).  A missing build is a failure, never a
 skip: ctest must not pass on a tree that was not built.
 """
 
+import os
+
 import pytest
 
 import harness
@@ -35,9 +37,22 @@ def module_clusters(tmp_path_factory):
     factory.stop_all()
 
 
+def timing_lines():
+    return ["%-60s %8.1f ms" % (name, seconds * 1000)
+            for name, seconds in harness.TIMINGS]
+
+
 def pytest_terminal_summary(terminalreporter):
     if harness.TIMINGS:
         terminalreporter.section("shmingress timings (informational)")
-        for name, seconds in harness.TIMINGS:
-            terminalreporter.write_line("%-60s %8.1f ms"
-                                        % (name, seconds * 1000))
+        for line in timing_lines():
+            terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session):
+    """ctest shows output only on failure: keep the timings next to the
+    run's temp dirs (build/test/e2e/<test>/timings.txt) as well."""
+    basetemp = session.config.option.basetemp
+    if harness.TIMINGS and basetemp:
+        with open(os.path.join(basetemp, "timings.txt"), "w") as f:
+            f.write("\n".join(timing_lines()) + "\n")
