@@ -201,10 +201,13 @@ def test_request_in_flight_survives_swap_that_removes_its_route(clusters):
     c = started(clusters, ["slow"], files={"slow.yaml": [app_ingress(
         "slow", "slow.test", ("/", "slow"))]})
     c.expect("slow.test", "/", "service:slow")
+    pod = next(s for s in c.backends.servers if s.service == "slow")
+    before = pod.stats()["requests"]
     t0 = time.monotonic()
     pending = h.run_in_thread(lambda: c.request(
         "slow.test", "/long", headers=[("X-Echo-Sleep", "2")]))
-    time.sleep(0.3)
+    h.eventually(lambda: pod.stats()["requests"], lambda n: n > before,
+                 "the long request reached the backend", consecutive=1)
     gen = c.generation()
     c.manifests.remove("slow.yaml")
     c.wait_generation_above(gen)
