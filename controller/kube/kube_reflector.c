@@ -118,15 +118,29 @@ kube_collection_path(ctl_kind kind, const char *ns, char *buf, size_t buflen)
     return n < 0 || (size_t)n >= buflen ? NULL : buf;
 }
 
+/*
+ * An object's resourceVersion, or NULL.  Opaque, but it goes into URLs
+ * and log lines, so only short runs of visible ASCII other than quotes
+ * and backslashes are taken (real ones are decimal numbers).
+ */
 static const char *
 kube_rv_of(const cJSON *obj)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     const cJSON *rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
+    size_t n;
 
-    if (!cJSON_IsString(rv) || rv->valuestring[0] == '\0' ||
-        strlen(rv->valuestring) > KUBE_MAX_RV)
+    if (!cJSON_IsString(rv))
         return NULL;
+    n = strlen(rv->valuestring);
+    if (n == 0 || n > KUBE_MAX_RV)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)rv->valuestring[i];
+
+        if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\')
+            return NULL;
+    }
     return rv->valuestring;
 }
 
