@@ -28,6 +28,13 @@ typedef struct tbl_builder tbl_builder;
 tbl_builder *tbl_builder_new(void);
 void tbl_builder_free(tbl_builder *b);
 
+/*
+ * Forgets everything added so far (and a fixed built_at) but keeps the
+ * memory, so a long-lived builder rebuilds without allocating again.
+ * Secret bytes (keys, auth secrets) are wiped.
+ */
+void tbl_builder_reset(tbl_builder *b);
+
 typedef struct {
     const char         *service_namespace;
     const char         *service_name;
@@ -74,8 +81,8 @@ typedef struct {
     const char *path;              /* NULL for TBL_PATH_DEFAULT     */
     uint8_t     path_type;         /* tbl_path_type                 */
     uint32_t    backend;           /* from add_backend, or NONE     */
-    uint32_t    canary;            /* NONE until canaries exist     */
-    uint32_t    policy;            /* NONE until policies exist     */
+    uint32_t    canary;            /* from add_canary, or NONE      */
+    uint32_t    policy;            /* from add_policy, or NONE      */
     const char *ingress_namespace;
     const char *ingress_name;
 } tbl_route_spec;
@@ -98,6 +105,212 @@ int tbl_builder_set_vhost_default(tbl_builder *b, uint32_t vhost,
 /* The global fallback (--default-backend-service); unset -> 404.   */
 int tbl_builder_set_default(tbl_builder *b, const tbl_route_spec *spec,
                             char *err, size_t errlen);
+
+/* ------------------------------------------------------ certificates, SNI */
+
+typedef struct {
+    const uint8_t *chain;     /* DER certificates, leaf first, simply
+                                 concatenated (d2i reads them in turn) */
+    size_t         chain_len; /* > 0                                   */
+    const uint8_t *key;       /* DER private key (secret)              */
+    size_t         key_len;   /* > 0                                   */
+    uint64_t       not_after; /* leaf expiry, unix seconds             */
+    uint32_t       flags;     /* TBL_CERT_*                            */
+    const char    *secret_namespace; /* for logs; NULL -> ""           */
+    const char    *secret_name;
+} tbl_cert_spec;
+
+/*
+ * Adds a certificate to CERTS, or returns the index of the one already
+ * added with the same chain and key bytes (its content hash): the first
+ * spec's secret names stay, flags are ORed.  The builder computes
+ * content_hash itself (docs/table-format.md).  TBL_NONE with a message
+ * for an empty chain or key, unknown flags, or no memory.
+ */
+uint32_t tbl_builder_add_cert(tbl_builder *b, const tbl_cert_spec *spec,
+                              char *err, size_t errlen);
+
+/*
+ * Maps a TLS server name to a certificate: "a.b" into SNI_EXACT,
+ * "*.b" into SNI_WILDCARD.  The name must be lower-case (SNI is
+ * matched lower-cased).  Adding the same name with the same cert again
+ * is a no-op; with a different cert it fails, naming both: the caller
+ * resolves conflicts (the builder never picks a winner).
+ */
+int tbl_builder_add_sni(tbl_builder *b, const char *host, uint32_t cert,
+                        char *err, size_t errlen);
+
+/*
+ * header.default_cert (served when no SNI name matches) and
+ * TBL_CERT_DEFAULT on that record.  -1 for an unknown index.  A later
+ * call replaces the earlier choice.
+ */
+int tbl_builder_set_default_cert(tbl_builder *b, uint32_t cert);
+
+/*
+ * vhost.cert, and TBL_VHOST_TLS on the vhost.  -1 for an unknown vhost
+ * or cert, or when the vhost already has a different cert.  (A tls[]
+ * entry without a secret marks the vhost with tbl_builder_set_vhost_flags
+ * and leaves cert NONE: the default certificate serves it.)
+ */
+int tbl_builder_set_vhost_cert(tbl_builder *b, uint32_t vhost, uint32_t cert);
+
+/* ------------------------------------------------------------- policies */
+
+/*
+ * A POLICIES record with C strings, byte arrays and CIDR arrays instead
+ * of offsets.  Fields mean what they mean in tbl_policy (tbl_format.h);
+ * NULL strings are "".  Start from tbl_policy_spec_init(): a zeroed
+ * spec would name backend 0 as default_backend.
+ */
+typedef struct {
+    uint32_t        flags;            /* TBL_POL_*                       */
+    uint16_t        redirect_code;    /* 300..308 iff redirect_url set   */
+    uint8_t         auth_type;        /* tbl_auth_type                   */
+    uint8_t         backend_protocol; /* tbl_backend_protocol            */
+    const char     *redirect_url;
+    const char     *app_root;
+    const char     *rewrite_target;
+    const char     *x_forwarded_prefix;
+    uint32_t        limit_rps;
+    uint32_t        limit_rpm;
+    uint32_t        limit_burst_multiplier;
+    uint32_t        limit_connections;
+    const tbl_cidr *limit_allow;      /* limit-whitelist               */
+    size_t          limit_allow_count;
+    const tbl_cidr *allow;            /* whitelist-source-range        */
+    size_t          allow_count;
+    const tbl_cidr *deny;             /* denylist-source-range         */
+    size_t          deny_count;
+    const char     *auth_realm;
+    const uint8_t  *auth_secret;      /* htpasswd / htdigest (secret)  */
+    size_t          auth_secret_len;
+    const char     *auth_url;
+    const char     *auth_method;
+    const char     *auth_signin;
+    const char     *auth_response_headers;
+    uint32_t        connect_timeout_ms;
+    uint32_t        send_timeout_ms;
+    uint32_t        read_timeout_ms;
+    uint32_t        next_upstream;    /* TBL_NEXT_*                      */
+    uint32_t        next_upstream_tries;
+    uint32_t        next_upstream_timeout_ms;
+    uint64_t        body_size_max;
+    const char     *upstream_vhost;
+    uint8_t         load_balance;     /* tbl_load_balance                */
+    uint8_t         affinity_mode;    /* tbl_affinity_mode               */
+    uint32_t        affinity_max_age;
+    const char     *hash_by;
+    const char     *affinity_cookie_name;
+    const char     *affinity_cookie_path;
+    const char     *cors_allow_origin;
+    const char     *cors_allow_methods;
+    const char     *cors_allow_headers;
+    const char     *cors_expose_headers;
+    uint32_t        cors_max_age;
+    uint32_t        default_backend;  /* from add_backend, or NONE       */
+    uint64_t        custom_errors[TBL_CUSTOM_ERRORS_WORDS];
+} tbl_policy_spec;
+
+/* All zero, default_backend NONE. */
+void tbl_policy_spec_init(tbl_policy_spec *spec);
+
+/*
+ * Adds a policy, or returns the index of an identical one (identical
+ * content, CIDR lists compared as sets): many routes share one record.
+ * CIDRs may be in any order and overlap and may carry host bits (they
+ * are cleared); the builder stores each list sorted and minimal, which
+ * is what tbl_cidr_match relies on.  policy_id is a hash of the content,
+ * with default_backend hashed by its stable backend_id.  TBL_NONE with a
+ * message naming the field when a value is out of range (what
+ * tbl_view_init would refuse) or on no memory.
+ */
+uint32_t tbl_builder_add_policy(tbl_builder *b, const tbl_policy_spec *spec,
+                                char *err, size_t errlen);
+
+/* vhost.policy (server-level annotations).  -1 for an unknown index.   */
+int tbl_builder_set_vhost_policy(tbl_builder *b, uint32_t vhost,
+                                 uint32_t policy);
+
+/* ------------------------------------------------------------- canaries */
+
+typedef struct {
+    uint32_t    backend;      /* from add_backend, or NONE (503)       */
+    uint32_t    weight;       /* <= weight_total                       */
+    uint32_t    weight_total; /* >= 1, already resolved                */
+    uint32_t    flags;        /* TBL_CANARY_*                          */
+    const char *header;       /* NULL or "" when unset                 */
+    const char *header_value;
+    const char *header_pattern;
+    const char *cookie;
+    const char *ingress_namespace; /* the canary Ingress               */
+    const char *ingress_name;
+    const char *host;         /* the rule it serves: with the Ingress  */
+    const char *path;         /* the key of the stable canary_id       */
+} tbl_canary_spec;
+
+/*
+ * Adds a canary (tbl_route_spec.canary refers to it), or returns the
+ * index of an identical one.  canary_id = hash of ingress namespace,
+ * name, host and path.  TBL_NONE with a message for bad flags, weights
+ * or backend index, or no memory.
+ */
+uint32_t tbl_builder_add_canary(tbl_builder *b, const tbl_canary_spec *spec,
+                                char *err, size_t errlen);
+
+/* --------------------------------------------------------------- config */
+
+/* The CONFIG record with C strings and CIDR arrays instead of offsets. */
+typedef struct {
+    uint32_t        flags;                  /* TBL_CFG_*               */
+    uint16_t        http_redirect_code;     /* 300..308                */
+    uint16_t        limit_req_status_code;  /* 400..599                */
+    uint16_t        limit_conn_status_code; /* 400..599                */
+    uint8_t         load_balance;           /* tbl_load_balance        */
+    uint32_t        hsts_max_age;
+    uint32_t        connect_timeout_ms;
+    uint32_t        send_timeout_ms;
+    uint32_t        read_timeout_ms;
+    uint32_t        next_upstream;          /* TBL_NEXT_*              */
+    uint32_t        next_upstream_tries;
+    uint32_t        next_upstream_timeout_ms;
+    uint64_t        body_size_max;
+    const char     *forwarded_for_header;
+    const char     *no_tls_redirect_locations;
+    const char     *global_auth_url;
+    const tbl_cidr *allow;                  /* whitelist-source-range  */
+    size_t          allow_count;
+    const tbl_cidr *deny;                   /* denylist-source-range   */
+    size_t          deny_count;
+    const tbl_cidr *block;                  /* block-cidrs             */
+    size_t          block_count;
+    uint64_t        custom_errors[TBL_CUSTOM_ERRORS_WORDS];
+} tbl_config_spec;
+
+/*
+ * ingress-nginx's ConfigMap defaults: HSTS on (max-age 31536000,
+ * includeSubDomains, no preload), ssl-redirect on, force-ssl-redirect
+ * and proxy-buffering off, redirect code 308, limit status codes 503,
+ * round_robin, timeouts 5s/60s/60s, next upstream "error timeout" with
+ * 3 tries and no time limit, body size 1m, X-Forwarded-For,
+ * no-tls-redirect-locations "/.well-known/acme-challenge", no lists.
+ */
+void tbl_config_spec_defaults(tbl_config_spec *spec);
+
+/*
+ * Sets the CONFIG record.  Without a call the table carries the
+ * defaults above.  -1 with a message naming the field for a value
+ * tbl_view_init would refuse, or on no memory.
+ */
+int tbl_builder_set_config(tbl_builder *b, const tbl_config_spec *spec,
+                           char *err, size_t errlen);
+
+/*
+ * Parses "a.b.c.d", "a.b.c.d/n", "v6" or "v6/n" (no spaces; a bare
+ * address is a /32 or /128) into *out with host bits cleared.  0, or -1
+ * when s is not a CIDR.
+ */
+int tbl_cidr_parse(const char *s, size_t len, tbl_cidr *out);
 
 /*
  * Serializes everything into a new malloc'd buffer (*out, *out_len) with
@@ -229,5 +442,51 @@ int tbl_normalize_host(const char *host, size_t len, char *buf,
  * index or TBL_NONE.
  */
 uint32_t tbl_lookup_cert(const tbl_view *v, const char *sni, size_t len);
+
+/*
+ * Records by index; NULL for TBL_NONE (or any index the table lacks),
+ * so route->policy and route->canary can be passed as they are.
+ */
+static inline const tbl_policy *
+tbl_view_policy(const tbl_view *v, uint32_t i)
+{
+    return i < v->policy_count ? &v->policies[i] : NULL;
+}
+
+static inline const tbl_canary *
+tbl_view_canary(const tbl_view *v, uint32_t i)
+{
+    return i < v->canary_count ? &v->canaries[i] : NULL;
+}
+
+static inline const tbl_cert *
+tbl_view_cert(const tbl_view *v, uint32_t i)
+{
+    return i < v->cert_count ? &v->certs[i] : NULL;
+}
+
+static inline const tbl_backend *
+tbl_view_backend(const tbl_view *v, uint32_t i)
+{
+    return i < v->backend_count ? &v->backends[i] : NULL;
+}
+
+/*
+ * The global settings: the table's CONFIG record, or for a table without
+ * one the built-in defaults (tbl_config_spec_defaults) with every string
+ * empty.  An empty forwarded_for_header means X-Forwarded-For.
+ */
+const tbl_config *tbl_view_config(const tbl_view *v);
+
+/*
+ * Whether addr (4 bytes for family 4, 16 for family 6, network order)
+ * lies in one of the CIDRS [first, first + count) -- a range from a
+ * policy or the config, which the builder stores sorted and minimal and
+ * the validator checks, so this is one binary search.  An IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d) is matched as IPv4, like nginx's allow
+ * and deny.  Returns 1 or 0.
+ */
+int tbl_cidr_match(const tbl_view *v, uint32_t first, uint32_t count,
+                   const uint8_t *addr, int family);
 
 #endif
