@@ -60,7 +60,9 @@ read_owned_ingresses(ctl_build *bd)
 {
     size_t n = ctl_store_count(bd->store, CTL_KIND_INGRESS), owned = 0;
     candidate *c = malloc((n ? n : 1) * sizeof(*c));
+    const ctl_model_sink *sink = bd->cfg->sink;
     ctl_class_rules rules;
+    char why[512];
     int rc = 0;
 
     if (c == NULL)
@@ -74,7 +76,8 @@ read_owned_ingresses(ctl_build *bd)
             rc = -1;
             break;
         }
-        switch (ctl_ingress_ownership(&rules, bd->store, ing, info)) {
+        switch (ctl_ingress_ownership(&rules, bd->store, ing, info, why,
+                                      sizeof(why))) {
         case CTL_OWNED:
             ctl_ingress_created(ing, info);
             c[owned].obj = ing;
@@ -84,10 +87,13 @@ read_owned_ingresses(ctl_build *bd)
         case CTL_REFUSED:
             bd->stats->ingresses_owned++;
             bd->stats->ingresses_skipped++;
+            ctl_model_problem(bd, ing, "AnnotationRefused", "%s", why);
             break;
         case CTL_NOT_OURS:
-            break;
+            continue;
         }
+        if (sink != NULL && sink->owned != NULL)
+            sink->owned(sink->data, ing);
     }
     if (rc == 0)
         qsort(c, owned, sizeof(*c), candidate_compare);
@@ -97,6 +103,8 @@ read_owned_ingresses(ctl_build *bd)
         bd->stats->ingresses_owned++;
         if (added == 0)
             bd->stats->ingresses_skipped++;
+        if (added == 1)
+            ctl_tls_secrets_check(bd, c[i].obj);
         if (added < 0)
             rc = -1;
     }
@@ -136,6 +144,7 @@ log_path_conflict(const ctl_build *bd, const ctl_path *winner,
                   const ctl_path *loser, const char *why)
 {
     const ctl_object *w = ingress_at(bd, winner->ingress)->obj;
+    const ctl_object *l = ingress_at(bd, loser->ingress)->obj;
     char qhost[300], qpath[600], qwpath[600];
 
     ctl_log_object(CTL_LOG_WARN, "path conflict", ingress_at(bd,
@@ -149,6 +158,12 @@ log_path_conflict(const ctl_build *bd, const ctl_path *winner,
                    ctl_log_quote(loser->path, qpath, sizeof(qpath)),
                    path_type_name(loser->type), w->namespace_, w->name,
                    ctl_log_quote(winner->path, qwpath, sizeof(qwpath)), why);
+    ctl_model_problem(bd, l, "PathConflict",
+                      "spec.rules[%u].http.paths[%u].path=\"%s\" (%s, host "
+                      "\"%s\") is served by %s/%s path \"%s\": %s",
+                      loser->rule, loser->index, loser->path,
+                      path_type_name(loser->type), loser->host, w->namespace_,
+                      w->name, winner->path, why);
 }
 
 typedef struct {
@@ -266,7 +281,7 @@ add_routes(ctl_build *bd, const ctl_vec *claims)
             vhost = tbl_builder_vhost(bd->b, host);
         }
         backend = ctl_backend_resolve(bd, ing->obj->namespace_, &p->backend,
-                                      ing->obj);
+                                      ing->obj, p);
         if (vhost == TBL_NONE || backend == TBL_NONE)
             return -1;
         route_spec_for(ing, backend, &r);
@@ -302,8 +317,8 @@ same_default(const ctl_ingress *a, const ctl_ingress *b)
 }
 
 static void
-log_default_conflict(const ctl_ingress *winner, const ctl_ingress *loser,
-                     const char *host)
+log_default_conflict(const ctl_build *bd, const ctl_ingress *winner,
+                     const ctl_ingress *loser, const char *host)
 {
     char qhost[300];
 
@@ -312,6 +327,15 @@ log_default_conflict(const ctl_ingress *winner, const ctl_ingress *loser,
                    "reason=\"the oldest ingress wins\"",
                    ctl_log_quote(host, qhost, sizeof(qhost)),
                    winner->obj->namespace_, winner->obj->name);
+    ctl_model_problem(bd, loser->obj, "DefaultBackendConflict",
+                      "spec.defaultBackend.service.name=\"%s\": %s%s%s "
+                      "use the default backend of %s/%s: the oldest "
+                      "ingress wins",
+                      loser->info->default_backend.service,
+                      host[0] ? "requests for host \"" : "requests matching "
+                                                        "no host",
+                      host, host[0] ? "\"" : "", winner->obj->namespace_,
+                      winner->obj->name);
 }
 
 static int
@@ -323,7 +347,8 @@ set_vhost_default(ctl_build *bd, const char *host, const ctl_ingress *ing)
 
     vhost = tbl_builder_vhost(bd->b, host);
     backend = ctl_backend_resolve(bd, ing->obj->namespace_,
-                                  &ing->info->default_backend, ing->obj);
+                                  &ing->info->default_backend, ing->obj,
+                                  NULL);
     if (vhost == TBL_NONE || backend == TBL_NONE)
         return -1;
     route_spec_for(ing, backend, &r);
@@ -388,7 +413,7 @@ set_host_defaults(ctl_build *bd)
 
                 if (w != ing && !same_default(w, ing)) {
                     bd->stats->conflicts++;
-                    log_default_conflict(w, ing, q.host);
+                    log_default_conflict(bd, w, ing, q.host);
                 }
                 continue;
             }
@@ -441,7 +466,7 @@ set_catchall_default(ctl_build *bd)
             winner = ing;
         } else if (!same_default(winner, ing)) {
             bd->stats->conflicts++;
-            log_default_conflict(winner, ing, "");
+            log_default_conflict(bd, winner, ing, "");
         }
     }
     for (uint32_t i = 0; i < bd->ingresses.len && winner == NULL; i++) {
@@ -470,6 +495,8 @@ ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
     ctl_vec_init(&bd.ingresses, sizeof(ctl_ingress));
     ctl_vec_init(&bd.paths, sizeof(ctl_path));
     ctl_vec_init(&claims, sizeof(uint32_t));
+    if (cfg->sink != NULL && cfg->sink->begin != NULL)
+        cfg->sink->begin(cfg->sink->data);
 
     rc = ctl_backends_init(&bd);
     if (rc == 0)
@@ -489,6 +516,8 @@ ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
     if (rc != 0)
         ctl_log(CTL_LOG_ERROR, "route table not built",
                 "reason=\"out of memory\"");
+    if (cfg->sink != NULL && cfg->sink->end != NULL)
+        cfg->sink->end(cfg->sink->data, rc == 0);
 
     ctl_vec_free(&claims);
     build_free(&bd);

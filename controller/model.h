@@ -16,6 +16,31 @@
 #include "tbl.h"
 
 /*
+ * What a build found besides the table, for whoever acts on it (Ingress
+ * status and Events in API mode).  A build calls begin, then owned and
+ * problem any number of times, then end; end's complete is false when
+ * the build failed (out of memory) and what it reported is partial.
+ * Objects are valid only during the call.  The same problems are logged
+ * whether or not a sink is set.
+ */
+typedef struct {
+    void (*begin)(void *data);
+    /* An Ingress of our class, served or refused. */
+    void (*owned)(void *data, const ctl_object *ingress);
+    /*
+     * Something wrong with an Ingress of ours.  reason is one CamelCase
+     * word: InvalidIngress, AnnotationRefused, ServiceNotFound,
+     * PortNotFound, SecretNotFound, PathConflict, DefaultBackendConflict;
+     * message names the field and its value.  The same problem may be
+     * reported more than once per build.
+     */
+    void (*problem)(void *data, const ctl_object *ingress, const char *reason,
+                    const char *message);
+    void (*end)(void *data, bool complete);
+    void *data;
+} ctl_model_sink;
+
+/*
  * NULL strings take the flags' defaults: controller_class
  * "shmingress.io/controller", ingress_class "shmingress",
  * annotations_prefix "nginx.ingress.kubernetes.io"; a NULL or empty
@@ -29,6 +54,7 @@ typedef struct {
     const char *default_backend_service; /* --default-backend-service
                                             "ns/name" or NULL           */
     const char *annotations_prefix; /* --annotations-prefix             */
+    const ctl_model_sink *sink;     /* NULL: nobody listens             */
 } ctl_model_config;
 
 typedef struct {

@@ -31,6 +31,13 @@ typedef struct {
     uint32_t        flags;   /* TBL_BACKEND_*                        */
 } resolved_backend;
 
+/* A missing Service or port already handed to the sink in this build. */
+typedef struct {
+    const ctl_object      *obj;
+    const char            *ns;
+    const ctl_backend_ref *ref;
+} reported_ref;
+
 void
 ctl_backend_ref_hash(ctl_backend_ref *ref, const char *ns)
 {
@@ -343,6 +350,8 @@ ctl_backends_init(ctl_build *bd)
     ctl_vec_init(&bd->slice_chain, sizeof(slice_link));
     ctl_vec_init(&bd->endpoints, sizeof(tbl_endpoint));
     ctl_vec_init(&bd->resolved, sizeof(resolved_backend));
+    ctl_hmap_init(&bd->reported);
+    ctl_vec_init(&bd->reported_refs, sizeof(reported_ref));
 
     /* The map holds each Service's newest chain head. */
     for (size_t i = 0; i < n; i++) {
@@ -387,6 +396,8 @@ ctl_backends_free(ctl_build *bd)
     ctl_vec_free(&bd->slice_chain);
     ctl_vec_free(&bd->endpoints);
     ctl_vec_free(&bd->resolved);
+    ctl_hmap_free(&bd->reported);
+    ctl_vec_free(&bd->reported_refs);
 }
 
 /* ------------------------------------------------------------ Services */
@@ -591,18 +602,24 @@ typedef struct {
 } backend_query;
 
 static bool
-same_reference(const void *ctx, uint32_t i)
+refs_equal(const char *a_ns, const ctl_backend_ref *a, const char *b_ns,
+           const ctl_backend_ref *b)
 {
-    const backend_query *q = ctx;
-    const resolved_backend *r = CTL_VEC_AT(q->resolved, resolved_backend, i);
-    const ctl_backend_ref *a = &r->ref, *b = q->ref;
-
-    return strcmp(a->service, b->service) == 0 && strcmp(r->ns, q->ns) == 0 &&
+    return strcmp(a->service, b->service) == 0 && strcmp(a_ns, b_ns) == 0 &&
            a->port_number == b->port_number &&
            (a->port_name == NULL
                 ? b->port_name == NULL
                 : b->port_name != NULL &&
                       strcmp(a->port_name, b->port_name) == 0);
+}
+
+static bool
+same_reference(const void *ctx, uint32_t i)
+{
+    const backend_query *q = ctx;
+    const resolved_backend *r = CTL_VEC_AT(q->resolved, resolved_backend, i);
+
+    return refs_equal(r->ns, &r->ref, q->ns, q->ref);
 }
 
 /* Resolves and adds one backend, through the per-build cache.  Returns
@@ -636,13 +653,93 @@ resolve_cached(ctl_build *bd, const char *ns, const ctl_backend_ref *ref,
     return r;
 }
 
+/* ------------------------------------------------------- problems */
+
+typedef struct {
+    const ctl_vec         *refs;
+    const ctl_object      *obj;
+    const char            *ns;
+    const ctl_backend_ref *ref;
+} report_query;
+
+static bool
+same_report(const void *ctx, uint32_t i)
+{
+    const report_query *q = ctx;
+    const reported_ref *r = CTL_VEC_AT(q->refs, reported_ref, i);
+
+    return r->obj == q->obj && refs_equal(r->ns, r->ref, q->ns, q->ref);
+}
+
+static void
+report_missing(const ctl_build *bd, const ctl_object *obj, const char *ns,
+               const ctl_backend_ref *ref, uint32_t flags,
+               const ctl_path *path)
+{
+    char field[64];
+
+    if (path != NULL)
+        snprintf(field, sizeof(field), "spec.rules[%u].http.paths[%u].backend",
+                 path->rule, path->index);
+    else
+        snprintf(field, sizeof(field), "spec.defaultBackend");
+    if (flags & TBL_BACKEND_SERVICE_MISSING)
+        ctl_model_problem(bd, obj, "ServiceNotFound",
+                          "%s.service.name=\"%s\": Service %s/%s not found",
+                          field, ref->service, ns, ref->service);
+    else if (ref->port_name != NULL)
+        ctl_model_problem(bd, obj, "PortNotFound",
+                          "%s.service.port.name=\"%s\": Service %s/%s has "
+                          "no port named \"%s\"",
+                          field, ref->port_name, ns, ref->service,
+                          ref->port_name);
+    else
+        ctl_model_problem(bd, obj, "PortNotFound",
+                          "%s.service.port.number=%u: Service %s/%s has no "
+                          "port %u",
+                          field, ref->port_number, ns, ref->service,
+                          ref->port_number);
+}
+
+/* Tells the sink about a missing Service or port once per Ingress and
+ * reference: an Ingress often routes many paths to one Service.
+ * Returns -1 when out of memory. */
+static int
+report_backend(ctl_build *bd, const ctl_object *obj, const char *ns,
+               const ctl_backend_ref *ref, uint32_t flags,
+               const ctl_path *path)
+{
+    report_query q = {&bd->reported_refs, obj, ns, ref};
+    uint64_t hash;
+    reported_ref *r;
+
+    if (bd->cfg->sink == NULL ||
+        !(flags & (TBL_BACKEND_SERVICE_MISSING | TBL_BACKEND_PORT_MISSING)))
+        return 0;
+    hash = ctl_hash(&obj, sizeof(obj), ref->hash);
+    if (ctl_hmap_find(&bd->reported, hash, same_report, &q) != NULL)
+        return 0;
+    r = ctl_vec_push(&bd->reported_refs);
+    if (r == NULL ||
+        ctl_hmap_add(&bd->reported, hash,
+                     (uint32_t)(bd->reported_refs.len - 1)) != 0)
+        return -1;
+    r->obj = obj;
+    r->ns = ns;
+    r->ref = ref;
+    report_missing(bd, obj, ns, ref, flags, path);
+    return 0;
+}
+
 uint32_t
 ctl_backend_resolve(ctl_build *bd, const char *ns, const ctl_backend_ref *ref,
-                    const ctl_object *obj)
+                    const ctl_object *obj, const ctl_path *path)
 {
     const resolved_backend *r = resolve_cached(bd, ns, ref, obj);
 
-    return r != NULL ? r->backend : TBL_NONE;
+    if (r == NULL || report_backend(bd, obj, ns, ref, r->flags, path) < 0)
+        return TBL_NONE;
+    return r->backend;
 }
 
 /*

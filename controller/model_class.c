@@ -10,6 +10,7 @@
  * annotations are refused for good, and canaries are held back until
  * canary support exists.  Validation of the rest is model_ingress.c's.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "model_internal.h"
@@ -20,6 +21,8 @@
 #define OUR_ANNOTATIONS_PREFIX     "shmingress.io"
 #define LEGACY_CLASS_ANNOTATION    "kubernetes.io/ingress.class"
 #define DEFAULT_CLASS_ANNOTATION   "ingressclass.kubernetes.io/is-default-class"
+#define CANARY_REFUSAL \
+    "canary ingresses are not supported yet; the ingress is not served"
 
 static bool
 class_is_ours(const ctl_class_rules *r, const ctl_object *cls)
@@ -137,7 +140,8 @@ ingress_has_our_class(const ctl_class_rules *r, const ctl_store *store,
 
 ctl_ownership
 ctl_ingress_ownership(const ctl_class_rules *r, const ctl_store *store,
-                      const ctl_object *ing, ctl_ingress_info *info)
+                      const ctl_object *ing, ctl_ingress_info *info,
+                      char *why, size_t whylen)
 {
     const ctl_ingress_annotations *a = &info->ann;
     bool log = !info->refusal_logged;
@@ -147,6 +151,9 @@ ctl_ingress_ownership(const ctl_class_rules *r, const ctl_store *store,
     if (a->snippet != NULL) {
         char q[300];
 
+        snprintf(why, whylen, "metadata.annotations[\"%s\"]: snippet "
+                 "annotations are never supported; the ingress is not "
+                 "served", a->snippet);
         info->refusal_logged = true;
         if (log)
             ctl_log_object(CTL_LOG_WARN, "ingress refused", ing,
@@ -159,6 +166,15 @@ ctl_ingress_ownership(const ctl_class_rules *r, const ctl_store *store,
     /* Our prefix wins over the compatibility prefix. */
     if (ctl_parse_bool_true(a->our_canary ? a->our_canary
                                           : a->compat_canary)) {
+        if (a->our_canary != NULL)
+            snprintf(why, whylen,
+                     "metadata.annotations[\"" OUR_ANNOTATIONS_PREFIX
+                     "/canary\"]=\"%s\": " CANARY_REFUSAL, a->our_canary);
+        else
+            snprintf(why, whylen,
+                     "metadata.annotations[\"%.*s/canary\"]=\"%s\": "
+                     CANARY_REFUSAL, (int)r->annotations_prefix_len,
+                     r->annotations_prefix, a->compat_canary);
         info->refusal_logged = true;
         if (log)
             ctl_log_object(CTL_LOG_INFO, "canary ingress not yet supported",

@@ -491,6 +491,24 @@ read_spec(ctl_ingress_info *info, const ctl_object *ing, ing_error *e)
     return 0;
 }
 
+/* "spec.rules[0].host=\"Bad\": must be ...", kept for the sink. */
+static int
+invalid_message(ctl_ingress_info *info, const ing_error *e)
+{
+    int n;
+
+    if (e->value[0] != '\0')
+        n = asprintf(&info->invalid, "%s=\"%s\": %s", e->field, e->value,
+                     e->reason);
+    else
+        n = asprintf(&info->invalid, "%s: %s", e->field, e->reason);
+    if (n < 0) {
+        info->invalid = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 /* Parses the spec once per object version; an invalid one is logged
  * then and keeps no paths.  Returns -1 only when out of memory. */
 static int
@@ -513,7 +531,7 @@ parse_spec(ctl_ingress_info *info, const ctl_object *ing)
     ctl_log_object(CTL_LOG_WARN, "ingress skipped", ing,
                    "field=%s value=\"%s\" reason=\"%s\"", e.field,
                    ctl_log_quote(e.value, qv, sizeof(qv)), e.reason);
-    return 0;
+    return invalid_message(info, &e);
 }
 
 int
@@ -524,8 +542,11 @@ ctl_ingress_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
 
     if (info->spec == CTL_SPEC_UNREAD && parse_spec(info, ing) != 0)
         return -1;
-    if (info->spec != CTL_SPEC_VALID)
+    if (info->spec != CTL_SPEC_VALID) {
+        ctl_model_problem(bd, ing, "InvalidIngress", "%s",
+                          info->invalid ? info->invalid : "invalid spec");
         return 0;
+    }
     for (size_t i = 0; i < info->paths.len; i++) {
         ctl_path *p = ctl_vec_push(&bd->paths);
 
@@ -541,6 +562,40 @@ ctl_ingress_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
     slot->info = info;
     slot->path_first = first;
     return 1;
+}
+
+/* ---------------------------------------------------------------- TLS */
+
+/*
+ * Certificates are not served yet, but a Secret an Ingress names and
+ * the cluster lacks is a mistake worth telling its owner about now.
+ */
+void
+ctl_tls_secrets_check(ctl_build *bd, const ctl_object *ing)
+{
+    const cJSON *tls = ctl_json_array(ctl_json_object(ing->json, "spec"),
+                                      "tls");
+    const cJSON *t;
+    unsigned i = 0;
+
+    cJSON_ArrayForEach(t, tls)
+    {
+        const char *name = ctl_json_string(t, "secretName");
+        char q[300];
+
+        if (name != NULL && name[0] != '\0' &&
+            ctl_store_get(bd->store, CTL_KIND_SECRET, ing->namespace_,
+                          name) == NULL) {
+            ctl_log_object(CTL_LOG_WARN, "tls secret not found", ing,
+                           "field=spec.tls[%u].secretName value=\"%s\"", i,
+                           ctl_log_quote(name, q, sizeof(q)));
+            ctl_model_problem(bd, ing, "SecretNotFound",
+                              "spec.tls[%u].secretName=\"%s\": Secret %s/%s "
+                              "not found",
+                              i, name, ing->namespace_, name);
+        }
+        i++;
+    }
 }
 
 /* ---------------------------------------------------------------- age */
@@ -651,6 +706,7 @@ ingress_info_free(void *p)
     ctl_vec_free(&info->paths);
     ctl_vec_free(&info->hosts);
     free(info->ann_prefix);
+    free(info->invalid);
     free(info);
 }
 

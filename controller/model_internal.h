@@ -89,6 +89,14 @@ void ctl_log_object(ctl_log_level level, const char *msg,
                     const ctl_object *obj, const char *kv_fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+struct ctl_build;
+
+/* Hands a problem with an Ingress to the build's sink, if it has one;
+ * the message is only formatted then. */
+void ctl_model_problem(const struct ctl_build *bd, const ctl_object *obj,
+                       const char *reason, const char *msg_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ------------------------------------------------------------ ingresses */
 
 /* A backend as an Ingress writes it. */
@@ -135,6 +143,8 @@ typedef struct {
     int64_t                 created;    /* ns since the epoch; INT64_MAX
                                            when missing or invalid      */
     bool                    refusal_logged;
+    char                   *invalid;    /* why the spec is invalid, for
+                                           the sink: "field=value: why" */
     const char             *class_name; /* spec.ingressClassName        */
     ctl_ingress_annotations ann;
     char                   *ann_prefix; /* the prefix ann was read with */
@@ -161,7 +171,7 @@ typedef struct {
 } ctl_ingress;
 
 /* The state of one ctl_model_build call. */
-typedef struct {
+typedef struct ctl_build {
     const ctl_store        *store;
     const ctl_model_config *cfg;
     tbl_builder            *b;
@@ -175,6 +185,8 @@ typedef struct {
     ctl_hmap                backend_cache;     /* ref -> resolved    */
     ctl_vec                 resolved;          /* backend + flags    */
     ctl_vec                 endpoints;         /* scratch            */
+    ctl_hmap                reported;          /* backend problems   */
+    ctl_vec                 reported_refs;     /* handed to the sink */
 } ctl_build;
 
 /* model_class.c */
@@ -198,11 +210,13 @@ void ctl_class_rules_init(ctl_class_rules *r, const ctl_store *store,
                           const ctl_model_config *cfg);
 void ctl_read_annotations(const ctl_class_rules *r, const cJSON *json,
                           ctl_ingress_annotations *a);
-/* Decides ownership; a refusal is logged once per object version. */
+/* Decides ownership; a refusal is logged once per object version, and
+ * its reason put into why (for the sink) every time. */
 ctl_ownership ctl_ingress_ownership(const ctl_class_rules *r,
                                     const ctl_store *store,
                                     const ctl_object *ing,
-                                    ctl_ingress_info *info);
+                                    ctl_ingress_info *info, char *why,
+                                    size_t whylen);
 
 /* model_ingress.c */
 
@@ -217,10 +231,14 @@ ctl_ingress_info *ctl_ingress_info_of(const ctl_class_rules *r,
                                       const ctl_object *ing);
 
 /* Adds an owned Ingress to the build, parsing its spec if needed (an
- * invalid one is logged once, when parsed).  Returns 1 added, 0 invalid,
- * -1 out of memory. */
+ * invalid one is logged once, when parsed, and reported to the sink on
+ * every build).  Returns 1 added, 0 invalid, -1 out of memory. */
 int ctl_ingress_add(ctl_build *bd, const ctl_object *ing,
                     ctl_ingress_info *info);
+
+/* Logs and reports each spec.tls[].secretName of an Ingress that names
+ * a Secret the store does not have. */
+void ctl_tls_secrets_check(ctl_build *bd, const ctl_object *ing);
 
 /* creationTimestamp in ns since the epoch, INT64_MAX when missing or
  * invalid (logged once, for our Ingresses only). */
@@ -236,12 +254,14 @@ void ctl_backends_free(ctl_build *bd);
 
 /*
  * The table backend for a Service reference in namespace ns, resolved
- * once per build (problems are logged then, naming obj).  TBL_NONE only
- * when out of memory.
+ * once per build (problems are logged then, naming obj).  A missing
+ * Service or port is also reported to the sink, once per build for each
+ * Ingress obj and reference, naming the backend at path (NULL: the
+ * Ingress's spec.defaultBackend).  TBL_NONE only when out of memory.
  */
 uint32_t ctl_backend_resolve(ctl_build *bd, const char *ns,
                              const ctl_backend_ref *ref,
-                             const ctl_object *obj);
+                             const ctl_object *obj, const ctl_path *path);
 
 /* --default-backend-service: the global fallback, or none (404). */
 int ctl_backend_set_global_default(ctl_build *bd);

@@ -208,3 +208,19 @@ ctl_log_object(ctl_log_level level, const char *msg, const ctl_object *obj,
             ctl_log_quote(obj->origin, origin, sizeof(origin)),
             kv[0] ? " " : "", kv);
 }
+
+void
+ctl_model_problem(const ctl_build *bd, const ctl_object *obj,
+                  const char *reason, const char *msg_fmt, ...)
+{
+    const ctl_model_sink *sink = bd->cfg->sink;
+    char msg[1024];
+    va_list ap;
+
+    if (sink == NULL || sink->problem == NULL)
+        return;
+    va_start(ap, msg_fmt);
+    vsnprintf(msg, sizeof(msg), msg_fmt, ap);
+    va_end(ap);
+    sink->problem(sink->data, obj, reason, msg);
+}
