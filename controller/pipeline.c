@@ -40,6 +40,9 @@ struct ctl_pipeline {
     ctl_debounce        *debounce;
     ctl_timer           *heartbeat;
     ctl_pipeline_source *sources;
+    const ctl_model_sink *sinks[CTL_PIPELINE_MAX_SINKS];
+    size_t               nsinks;
+    ctl_model_sink       fanout;          /* the model's one sink     */
     int                  retry;           /* last attempt failed      */
     int                  have_published;  /* the fields below are set */
     uint64_t             published_hash;  /* content, header aside    */
@@ -208,6 +211,72 @@ ctl_pipeline_run(ctl_pipeline *p)
     return 0;
 }
 
+/* ------------------------------------------------------------ sinks */
+
+static void
+ctl_fanout_begin(void *data)
+{
+    ctl_pipeline *p = data;
+
+    for (size_t i = 0; i < p->nsinks; i++) {
+        if (p->sinks[i]->begin != NULL)
+            p->sinks[i]->begin(p->sinks[i]->data);
+    }
+}
+
+static void
+ctl_fanout_owned(void *data, const ctl_object *ingress)
+{
+    ctl_pipeline *p = data;
+
+    for (size_t i = 0; i < p->nsinks; i++) {
+        if (p->sinks[i]->owned != NULL)
+            p->sinks[i]->owned(p->sinks[i]->data, ingress);
+    }
+}
+
+static void
+ctl_fanout_problem(void *data, const ctl_object *ingress, const char *reason,
+                   const char *message)
+{
+    ctl_pipeline *p = data;
+
+    for (size_t i = 0; i < p->nsinks; i++) {
+        if (p->sinks[i]->problem != NULL)
+            p->sinks[i]->problem(p->sinks[i]->data, ingress, reason, message);
+    }
+}
+
+static void
+ctl_fanout_end(void *data, bool complete)
+{
+    ctl_pipeline *p = data;
+
+    for (size_t i = 0; i < p->nsinks; i++) {
+        if (p->sinks[i]->end != NULL)
+            p->sinks[i]->end(p->sinks[i]->data, complete);
+    }
+}
+
+/* The model gets the fan-out only once someone listens: without a sink
+ * it skips the bookkeeping that reporting needs. */
+int
+ctl_pipeline_add_sink(ctl_pipeline *p, const ctl_model_sink *sink)
+{
+    if (p->nsinks == CTL_PIPELINE_MAX_SINKS)
+        return -1;
+    p->sinks[p->nsinks++] = sink;
+    p->fanout.begin = ctl_fanout_begin;
+    p->fanout.owned = ctl_fanout_owned;
+    p->fanout.problem = ctl_fanout_problem;
+    p->fanout.end = ctl_fanout_end;
+    p->fanout.data = p;
+    p->cfg.model.sink = &p->fanout;
+    return 0;
+}
+
+/* ------------------------------------------------------------- runs */
+
 static void
 ctl_pipeline_debounced(void *data)
 {
@@ -242,6 +311,9 @@ ctl_pipeline_new(ctl_loop *loop, const ctl_store *store,
     p->loop = loop;
     p->store = store;
     p->cfg = *cfg;
+    p->cfg.model.sink = NULL;
+    if (cfg->model.sink != NULL)
+        ctl_pipeline_add_sink(p, cfg->model.sink);
     if (tbl_control_open(cfg->table_dir, 1, &p->control, err, errlen) < 0) {
         free(p);
         return NULL;

@@ -14,6 +14,10 @@
  * After that, changes are coalesced for debounce_ms (at most ten times
  * that under a steady stream) and then built and published.
  *
+ * Every build also hands what the model found besides the table (owned
+ * Ingresses, problems with them) to the registered sinks; in API mode
+ * these write Ingress status and Events.
+ *
  * The pipeline does not read or interpret objects itself (the model does)
  * and never exits the process: build and publication errors are logged,
  * the previous table stays published, and the next change or heartbeat
@@ -30,6 +34,7 @@
 #include "store.h"
 
 #define CTL_HEARTBEAT_MS 1000u
+#define CTL_PIPELINE_MAX_SINKS 4u
 
 typedef struct {
     const char      *table_dir;   /* created (mode 0750) when missing  */
@@ -62,6 +67,14 @@ ctl_pipeline_source *ctl_pipeline_add_source(ctl_pipeline *p,
                                              const char *name);
 void ctl_pipeline_source_changed(ctl_pipeline_source *s);
 void ctl_pipeline_source_ready(ctl_pipeline_source *s);
+
+/*
+ * Hands what every later build finds (owned Ingresses, problems; see
+ * ctl_model_sink) to sink as well, after any sink given in the config.
+ * The sink must outlive the pipeline.  Returns -1 when
+ * CTL_PIPELINE_MAX_SINKS are registered already.
+ */
+int ctl_pipeline_add_sink(ctl_pipeline *p, const ctl_model_sink *sink);
 
 /* Nonzero once every registered source has reported ready. */
 int ctl_pipeline_ready(const ctl_pipeline *p);
