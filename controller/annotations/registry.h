@@ -1,0 +1,203 @@
+/*
+ * registry.h -- the Ingress annotations this controller understands,
+ * parsed into typed values.
+ *
+ * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c) declares a
+ * table of keys: name, type, range.  The registry (registry.c) runs every
+ * family's table over one Ingress's annotations, under both prefixes
+ * (shmingress.io/<key> wins over <annotations prefix>/<key>), checks each
+ * value with the validators of values.c, then lets each family apply the
+ * rules that involve several keys.  Nothing here becomes nginx
+ * configuration: values end up as fields of table records, which is why
+ * snippets are refused rather than parsed.  The model (model*.c) decides
+ * what a result means for routes; this code does not see other objects.
+ */
+#ifndef SHMINGRESS_CTL_ANN_REGISTRY_H
+#define SHMINGRESS_CTL_ANN_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "tbl_format.h"
+
+#define CTL_ANN_OUR_PREFIX "shmingress.io"
+
+/* ------------------------------------------------------------- values */
+
+typedef enum {
+    CTL_ANN_BOOL = 1,  /* Go strconv.ParseBool spellings           -> bool */
+    CTL_ANN_INT,       /* decimal, in [min, max]                -> int64_t */
+    CTL_ANN_SECONDS,   /* "30", "30s", "5m", "1h", in [min, max] -> int64_t */
+    CTL_ANN_SIZE,      /* nginx size "512", "10k", "1m", "1g"   -> int64_t */
+    CTL_ANN_URL,       /* absolute http:// or https:// URL       -> char * */
+    CTL_ANN_PATH,      /* starts with '/'                        -> char * */
+    CTL_ANN_REGEX,     /* compiles as PCRE2                      -> char * */
+    CTL_ANN_HEADER,    /* HTTP header field name (token)         -> char * */
+    CTL_ANN_COOKIE,    /* cookie name (token)                    -> char * */
+    CTL_ANN_STRING,    /* any text without control characters    -> char * */
+    CTL_ANN_CIDRS      /* comma-separated IPv4/IPv6 CIDRs  -> ctl_ann_cidrs */
+} ctl_ann_type;
+
+typedef struct {
+    tbl_cidr *v;
+    uint32_t  n;
+} ctl_ann_cidrs;
+
+/*
+ * Validators, one per type.  Each returns 0 and stores the value, or -1
+ * with a short reason in why (a static string); strings and lists are
+ * malloc'd copies (-2 when out of memory).
+ */
+int ctl_ann_parse_bool(const char *s, bool *out, const char **why);
+int ctl_ann_parse_int(const char *s, int64_t min, int64_t max, int64_t *out,
+                      const char **why);
+int ctl_ann_parse_seconds(const char *s, int64_t min, int64_t max,
+                          int64_t *out, const char **why);
+int ctl_ann_parse_size(const char *s, int64_t *out, const char **why);
+int ctl_ann_parse_cidrs(const char *s, ctl_ann_cidrs *out, const char **why);
+/* URL, path, regex, header, cookie, string: checks without copying. */
+int ctl_ann_check_text(ctl_ann_type type, const char *s, const char **why);
+
+/* The number of capture groups of a PCRE2 pattern, or -1 when it does not
+ * compile (why then names the problem, in a static buffer). */
+int ctl_ann_regex_groups(const char *pattern, const char **why);
+
+/* --------------------------------------------------------- families */
+
+/* canary.c */
+typedef struct {
+    uint32_t set;            /* bit per key present (canary_keys order) */
+    bool     enabled;        /* canary: "true"                          */
+    int64_t  weight;         /* 0..weight_total                         */
+    int64_t  weight_total;   /* resolved: 100 unless the key says more  */
+    char    *header;         /* canary-by-header or NULL                */
+    char    *header_value;
+    char    *header_pattern; /* NULL when header_value is set          */
+    char    *cookie;
+} ctl_ann_canary;
+
+/* ratelimit.c */
+typedef struct {
+    uint32_t      set;
+    int64_t       rps;              /* 0 = off                          */
+    int64_t       rpm;
+    int64_t       burst_multiplier; /* default 5                        */
+    int64_t       connections;
+    ctl_ann_cidrs allow;            /* limit-allowlist / limit-whitelist */
+    bool          deny;             /* an allowlist did not parse: the
+                                       routes answer 503 (fail closed)  */
+} ctl_ann_ratelimit;
+
+/* rewrite.c */
+typedef struct {
+    uint32_t set;
+    char    *rewrite_target;
+    int      rewrite_max_group;  /* highest $N in rewrite_target, 0..9  */
+    bool     use_regex;
+    char    *x_forwarded_prefix;
+    char    *app_root;
+} ctl_ann_rewrite;
+
+/* redirect.c */
+typedef struct {
+    uint32_t set;
+    char    *permanent;          /* permanent-redirect                  */
+    int64_t  permanent_code;
+    char    *temporal;           /* temporal-redirect                   */
+    int64_t  temporal_code;
+    const char *url;             /* resolved: temporal wins, or NULL    */
+    uint16_t code;               /* resolved code for url               */
+    bool     from_to_www;
+    bool     relative;
+} ctl_ann_redirect;
+
+/* Everything the annotations of one Ingress say. */
+typedef struct {
+    ctl_ann_canary    canary;
+    ctl_ann_rewrite   rewrite;
+    ctl_ann_ratelimit ratelimit;
+    ctl_ann_redirect  redirect;
+} ctl_annotations;
+
+/* ------------------------------------------------------------ tables */
+
+enum {
+    CTL_ANN_FAIL_CLOSED = 1u << 0 /* security: a bad value denies the
+                                     routes instead of rejecting the
+                                     Ingress (family sets the flag)    */
+};
+
+/* One key of a family: where its value goes in the family struct. */
+typedef struct {
+    const char  *name;   /* after the prefix, e.g. "canary-weight"      */
+    ctl_ann_type type;
+    int64_t      min;    /* INT and SECONDS                             */
+    int64_t      max;
+    size_t       offset; /* of the value in the family struct           */
+    unsigned     flags;  /* CTL_ANN_*                                   */
+} ctl_ann_key;
+
+/* What went wrong with one Ingress's annotations. */
+typedef struct {
+    char key[160];    /* the full key as written                       */
+    char value[256];  /* truncated                                     */
+    char reason[200];
+} ctl_ann_error;
+
+/* How a family reports a problem that is not worth a rejection. */
+typedef void (*ctl_ann_warn_fn)(void *ctx, const char *key,
+                                const char *reason);
+
+typedef struct {
+    const char        *name;
+    const ctl_ann_key *keys;
+    size_t             nkeys;  /* <= 32, one bit each in .set          */
+    size_t             offset; /* of the family in ctl_annotations      */
+    size_t             size;   /* of the family struct, which starts
+                                  with its uint32_t set mask            */
+    void (*defaults)(void *family);
+    /* Rules across keys, after every key parsed; -1 rejects (e filled).
+     * fail_closed tells that a CTL_ANN_FAIL_CLOSED key did not parse. */
+    int (*finish)(void *family, bool fail_closed, ctl_ann_warn_fn warn,
+                  void *warn_ctx, ctl_ann_error *e);
+} ctl_ann_family;
+
+extern const ctl_ann_family ctl_ann_canary_family;
+extern const ctl_ann_family ctl_ann_ratelimit_family;
+extern const ctl_ann_family ctl_ann_rewrite_family;
+extern const ctl_ann_family ctl_ann_redirect_family;
+
+/* Is bit i of a family's set mask on? */
+#define CTL_ANN_IS_SET(fam, i) (((fam)->set >> (i)) & 1u)
+
+/* ---------------------------------------------------------- registry */
+
+typedef enum {
+    CTL_ANN_OK = 0,
+    CTL_ANN_INVALID = -1, /* e says which key, value and why            */
+    CTL_ANN_NOMEM = -2
+} ctl_ann_result;
+
+/*
+ * Parses the annotations object (metadata.annotations; NULL for none)
+ * into out, defaults first.  compat_prefix is --annotations-prefix
+ * without its trailing '/'.  Warnings (unknown shmingress.io/ keys,
+ * canary-* without canary, fail-closed values) go to warn; unknown keys
+ * under the compatibility prefix go to debug_unknown when not NULL.
+ * A *-snippet key is CTL_ANN_INVALID.  out must be freed with
+ * ctl_annotations_free whatever the result.
+ */
+ctl_ann_result ctl_annotations_parse(const cJSON *annotations,
+                                     const char *compat_prefix,
+                                     size_t compat_prefix_len,
+                                     ctl_annotations *out,
+                                     ctl_ann_warn_fn warn,
+                                     ctl_ann_warn_fn debug_unknown,
+                                     void *ctx, ctl_ann_error *e);
+
+void ctl_annotations_free(ctl_annotations *a);
+
+#endif
