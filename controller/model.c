@@ -68,9 +68,12 @@ read_owned_ingresses(ctl_build *bd)
     if (c == NULL)
         return -1;
     ctl_class_rules_init(&rules, bd->store, bd->cfg);
+    rc = ctl_annotations_begin(bd);
     for (size_t i = 0; i < n && rc == 0; i++) {
         const ctl_object *ing = ctl_store_at(bd->store, CTL_KIND_INGRESS, i);
         ctl_ingress_info *info = ctl_ingress_info_of(&rules, ing);
+        ctl_ingress_info *served_info;
+        const ctl_object *served;
 
         if (info == NULL) {
             rc = -1;
@@ -79,10 +82,21 @@ read_owned_ingresses(ctl_build *bd)
         switch (ctl_ingress_ownership(&rules, bd->store, ing, info, why,
                                       sizeof(why))) {
         case CTL_OWNED:
-            ctl_ingress_created(ing, info);
-            c[owned].obj = ing;
-            c[owned].info = info;
-            owned++;
+            /* Invalid annotations: the last good version, or nothing. */
+            served = ing;
+            served_info = info;
+            rc = ctl_ingress_served_version(bd, &rules, &served,
+                                            &served_info);
+            if (rc == 0) {
+                bd->stats->ingresses_owned++;
+                bd->stats->ingresses_skipped++;
+            } else if (rc == 1) {
+                rc = 0;
+                ctl_ingress_created(served, served_info);
+                c[owned].obj = served;
+                c[owned].info = served_info;
+                owned++;
+            }
             break;
         case CTL_REFUSED:
             bd->stats->ingresses_owned++;
@@ -103,8 +117,11 @@ read_owned_ingresses(ctl_build *bd)
         bd->stats->ingresses_owned++;
         if (added == 0)
             bd->stats->ingresses_skipped++;
-        if (added == 1)
+        if (added == 1) {
             ctl_tls_secrets_check(bd, c[i].obj);
+            if (ctl_ingress_keep_good(c[i].obj, c[i].info) != 0)
+                rc = -1;
+        }
         if (added < 0)
             rc = -1;
     }

@@ -707,6 +707,7 @@ ingress_info_free(void *p)
     ctl_vec_free(&info->hosts);
     free(info->ann_prefix);
     free(info->invalid);
+    ctl_ingress_annotations_reset(info);
     free(info);
 }
 
@@ -736,6 +737,7 @@ ctl_ingress_info_of(const ctl_class_rules *r, const ctl_object *ing)
         if (info->ann_prefix == NULL)
             return NULL;
         ctl_read_annotations(r, ing->json, &info->ann);
+        ctl_ingress_annotations_reset(info);
     }
     return info;
 }

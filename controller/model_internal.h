@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "model.h"
+#include "registry.h"
 
 /* ---------------------------------------------------------- containers */
 
@@ -161,6 +162,16 @@ typedef struct {
     ctl_vec                 hosts;        /* const char *: hosts of its
                                              rules, "" excluded,
                                              repeats possible          */
+    /* model_annotations.c: the typed annotations of this version. */
+    enum {
+        CTL_VALUES_UNREAD = 0,
+        CTL_VALUES_GOOD,
+        CTL_VALUES_BAD
+    } values_state;
+    ctl_annotations         values;
+    char                   *values_invalid;  /* why BAD, for the sink  */
+    char                   *values_warnings; /* "key: reason; ..."     */
+    bool                    kept;            /* copied as last good    */
 } ctl_ingress_info;
 
 /* One owned, valid, non-canary Ingress in a build. */
@@ -247,6 +258,29 @@ int64_t ctl_ingress_created(const ctl_object *ing, ctl_ingress_info *info);
 /* Orders Ingresses for merging: oldest creationTimestamp first. */
 int ctl_ingress_compare_age(const ctl_object *a, int64_t a_created,
                             const ctl_object *b, int64_t b_created);
+
+/* model_annotations.c */
+
+/* Starts a build: forgets last good versions of deleted Ingresses.  -1
+ * when out of memory. */
+int ctl_annotations_begin(ctl_build *bd);
+
+/*
+ * Which version of an owned Ingress to serve: *ing itself when its
+ * annotations are valid; otherwise (logged once, reported every build)
+ * the last good version, replacing *ing and *info.  Returns 1 serve,
+ * 0 not served (never had a good version), -1 out of memory.
+ */
+int ctl_ingress_served_version(ctl_build *bd, const ctl_class_rules *r,
+                               const ctl_object **ing,
+                               ctl_ingress_info **info);
+
+/* Records a served version as the last good one (once per version).  -1
+ * when out of memory. */
+int ctl_ingress_keep_good(const ctl_object *ing, ctl_ingress_info *info);
+
+/* Frees the typed annotations of an Ingress version (its cache reset). */
+void ctl_ingress_annotations_reset(ctl_ingress_info *info);
 
 /* model_backend.c */
 int ctl_backends_init(ctl_build *bd);
