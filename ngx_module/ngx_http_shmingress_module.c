@@ -51,6 +51,11 @@ static ngx_int_t ngx_http_shmingress_init_process(ngx_cycle_t *cycle);
 static void ngx_http_shmingress_exit_process(ngx_cycle_t *cycle);
 
 
+static ngx_conf_num_bounds_t  ngx_http_shmingress_ssl_cache_bounds = {
+    ngx_conf_check_num_bounds, 1, 1048576
+};
+
+
 static ngx_command_t  ngx_http_shmingress_commands[] = {
 
     { ngx_string("shmingress_table"),
@@ -80,6 +85,13 @@ static ngx_command_t  ngx_http_shmingress_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("shmingress_ssl_cache_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_shmingress_main_conf_t, ssl_cache_size),
+      &ngx_http_shmingress_ssl_cache_bounds },
 
       ngx_null_command
 };
@@ -484,6 +496,12 @@ ngx_http_shmingress_respond(ngx_http_request_t *r, ngx_uint_t status,
 static ngx_int_t
 ngx_http_shmingress_preconfiguration(ngx_conf_t *cf)
 {
+#if (NGX_HTTP_SSL)
+    if (ngx_http_shmingress_ssl_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+#endif
+
     return ngx_http_shmingress_add_variables(cf);
 }
 
@@ -513,6 +531,18 @@ ngx_http_shmingress_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_shmingress_route_handler;
 
+    if (smcf->ssl_cache_size == NGX_CONF_UNSET) {
+        smcf->ssl_cache_size = 1024;
+    }
+
+#if (NGX_HTTP_SSL)
+    if (smcf->table_dir.len
+        && ngx_http_shmingress_ssl_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+#endif
+
     return NGX_OK;
 }
 
@@ -533,6 +563,8 @@ ngx_http_shmingress_create_main_conf(ngx_conf_t *cf)
      *     smcf->table_dir = { 0, NULL };
      *     smcf->used = 0;
      */
+
+    smcf->ssl_cache_size = NGX_CONF_UNSET;
 
     return smcf;
 }
@@ -646,6 +678,10 @@ ngx_http_shmingress_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+#if (NGX_HTTP_SSL)
+    ngx_http_shmingress_ssl_init_process(smcf->ssl_cache_size);
+#endif
+
     return ngx_http_shmingress_table_init_process(cycle, &smcf->table_dir);
 }
 
@@ -655,4 +691,7 @@ ngx_http_shmingress_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_shmingress_table_exit_process(cycle);
     ngx_http_shmingress_balancer_exit_process(cycle);
+#if (NGX_HTTP_SSL)
+    ngx_http_shmingress_ssl_exit_process();
+#endif
 }

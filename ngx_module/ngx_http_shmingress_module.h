@@ -66,6 +66,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                       table_dir; /* NUL-terminated */
     ngx_uint_t                      used;      /* a directive needs it */
+    ngx_int_t                       ssl_cache_size;
 } ngx_http_shmingress_main_conf_t;
 
 
@@ -90,6 +91,13 @@ char *ngx_http_shmingress_balancer(ngx_conf_t *cf, ngx_command_t *cmd,
 void ngx_http_shmingress_balancer_exit_process(ngx_cycle_t *cycle);
 
 ngx_int_t ngx_http_shmingress_add_variables(ngx_conf_t *cf);
+
+#if (NGX_HTTP_SSL)
+ngx_int_t ngx_http_shmingress_ssl_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_ssl_init(ngx_conf_t *cf);
+void ngx_http_shmingress_ssl_init_process(ngx_uint_t cache_size);
+void ngx_http_shmingress_ssl_exit_process(void);
+#endif
 
 
 extern ngx_module_t  ngx_http_shmingress_module;
