@@ -4,7 +4,8 @@
  *
  * Objects come from one source: a manifests directory (--manifests), or
  * the Kubernetes API (without --manifests: --kubeconfig, $KUBECONFIG, or
- * the pod's service account).
+ * the pod's service account).  In API mode the replicas elect a leader
+ * on a Lease, and the leader alone writes Ingress status and Events.
  *
  * Exit codes: 0 after SIGINT/SIGTERM, --once, --help or --version; 1 when
  * the controller cannot start (table dir, control file, manifests dir,
@@ -25,7 +26,10 @@
 
 #include "kube_client.h"
 #include "kube_config.h"
+#include "kube_events.h"
+#include "kube_lease.h"
 #include "kube_source.h"
+#include "kube_status.h"
 #include "log.h"
 #include "loop.h"
 #include "pipeline.h"
@@ -47,6 +51,11 @@ typedef struct {
     const char   *default_backend_service;
     const char   *default_ssl_certificate;
     const char   *annotations_prefix;
+    const char   *publish_service;
+    const char   *publish_status_address;
+    bool          update_status;
+    const char   *election_id;
+    const char   *election_namespace;
     uint64_t      debounce_ms;
     uint64_t      keep_tables;
     ctl_log_level log_level;
@@ -98,6 +107,18 @@ static const ctl_opt ctl_opts[] = {
      "NS/NAME  TLS Secret for hosts without one (not used yet)"},
     {"annotations-prefix", OPT_STRING, OFF(annotations_prefix), 0, 0,
      "P  compatibility annotation prefix (default nginx.ingress.kubernetes.io)"},
+    {"publish-service", OPT_REF, OFF(publish_service), 0, 0,
+     "NS/NAME  API mode: Ingress status shows this Service's address"},
+    {"publish-status-address", OPT_STRING, OFF(publish_status_address), 0, 0,
+     "A,B  API mode: Ingress status shows these IPs/names (wins over "
+     "--publish-service)"},
+    {"update-status", OPT_BOOL, OFF(update_status), 0, 0,
+     "[=BOOL]  API mode: write Ingress status (default true)"},
+    {"election-id", OPT_STRING, OFF(election_id), 0, 0,
+     "NAME  API mode: leader election Lease (default shmingress-leader)"},
+    {"election-namespace", OPT_STRING, OFF(election_namespace), 0, 0,
+     "NS  API mode: namespace of that Lease (default $POD_NAMESPACE, the "
+     "kubeconfig's or the pod's namespace, else default)"},
     {"debounce-ms", OPT_UINT, OFF(debounce_ms), 0, 60000,
      "N  quiet time before a change is built (default 5)"},
     {"keep-tables", OPT_UINT, OFF(keep_tables), 1, 1000,
@@ -284,23 +305,52 @@ ctl_parse_args(int argc, char **argv, ctl_options *o)
     return -1;
 }
 
+/* The one source of objects: a manifests directory or the API, and in
+ * API mode the leader election and what the leader writes. */
+typedef struct {
+    ctl_manifests *manifests;
+    kube_config    kube_cfg;
+    kube_client   *kube;
+    kube_source   *api;
+    kube_lease    *lease;
+    kube_status   *status;   /* NULL with --update-status=false */
+    kube_events   *events;
+    bool           stopping;
+    char           identity[320];
+} ctl_source;
+
+static void
+ctl_released(void *data)
+{
+    ctl_loop_stop(data);
+}
+
+/*
+ * A leader first gives its Lease up, so another replica takes over at
+ * once; a second signal does not wait for that.
+ */
 static void
 ctl_on_signal(ctl_loop *loop, int fd, uint32_t events, void *data)
 {
+    ctl_source *src = data;
     struct signalfd_siginfo si;
 
     (void)events;
-    (void)data;
     if (read(fd, &si, sizeof(si)) != sizeof(si))
         return;
     ctl_log(CTL_LOG_INFO, "stopping", "signal=%s",
             si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-    ctl_loop_stop(loop);
+    if (src->lease == NULL || src->stopping) {
+        ctl_loop_stop(loop);
+        return;
+    }
+    src->stopping = true;
+    kube_lease_release(src->lease, ctl_released, loop);
 }
 
 /* SIGINT and SIGTERM arrive through the loop, not as interruptions. */
 static int
-ctl_signals_open(ctl_loop *loop)
+ctl_signals_open(ctl_loop *loop, ctl_source *src)
 {
     sigset_t set;
     int fd;
@@ -313,7 +363,7 @@ ctl_signals_open(ctl_loop *loop)
     fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0)
         return -1;
-    if (ctl_loop_watch(loop, fd, EPOLLIN, ctl_on_signal, NULL) < 0) {
+    if (ctl_loop_watch(loop, fd, EPOLLIN, ctl_on_signal, src) < 0) {
         close(fd);
         return -1;
     }
@@ -349,14 +399,6 @@ ctl_log_start(const ctl_options *o)
     }
 }
 
-/* The one source of objects: a manifests directory or the API. */
-typedef struct {
-    ctl_manifests *manifests;
-    kube_config    kube_cfg;
-    kube_client   *kube;
-    kube_source   *api;
-} ctl_source;
-
 static int
 ctl_source_api(ctl_source *src, const ctl_options *o, ctl_loop *loop,
                ctl_store *store, ctl_pipeline_source *link, char *err,
@@ -389,6 +431,89 @@ ctl_source_api(ctl_source *src, const ctl_options *o, ctl_loop *loop,
     return kube_source_start(src->api, err, errlen);
 }
 
+static void
+ctl_on_leading(void *data, bool leading)
+{
+    ctl_source *src = data;
+
+    if (src->status != NULL)
+        kube_status_set_leader(src->status, leading);
+    kube_events_set_leader(src->events, leading);
+}
+
+/* $POD_NAME in a cluster (the downward API), else host and pid. */
+static void
+ctl_identity(char *buf, size_t buflen)
+{
+    const char *pod = getenv("POD_NAME");
+    char host[256];
+
+    if (pod != NULL && *pod != '\0') {
+        snprintf(buf, buflen, "%s", pod);
+        return;
+    }
+    if (gethostname(host, sizeof(host)) < 0)
+        snprintf(host, sizeof(host), "unknown");
+    host[sizeof(host) - 1] = '\0';
+    snprintf(buf, buflen, "%s_%ld", host, (long)getpid());
+}
+
+static const char *
+ctl_election_namespace(const ctl_options *o, const kube_config *cfg)
+{
+    const char *pod_ns = getenv("POD_NAMESPACE");
+
+    if (o->election_namespace != NULL)
+        return o->election_namespace;
+    if (pod_ns != NULL && *pod_ns != '\0')
+        return pod_ns;
+    return cfg->namespace_ != NULL ? cfg->namespace_ : "default";
+}
+
+/* API mode: the Lease, and the status and Event writers it enables. */
+static int
+ctl_leader_start(ctl_source *src, const ctl_options *o, ctl_loop *loop,
+                 const ctl_store *store, ctl_pipeline *pipeline, char *err,
+                 size_t errlen)
+{
+    kube_events_config ec;
+    kube_status_config sc;
+    kube_lease_config lc;
+
+    ctl_identity(src->identity, sizeof(src->identity));
+    memset(&ec, 0, sizeof(ec));
+    ec.component = PROG;
+    ec.instance = src->identity;
+    src->events = kube_events_new(loop, src->kube, &ec, err, errlen);
+    if (src->events == NULL ||
+        ctl_pipeline_add_sink(pipeline, kube_events_sink(src->events)) < 0)
+        return -1;
+    if (o->update_status) {
+        memset(&sc, 0, sizeof(sc));
+        sc.publish_service = o->publish_service;
+        sc.publish_status_address = o->publish_status_address;
+        sc.watch_namespace = o->watch_namespace;
+        src->status = kube_status_new(loop, src->kube, store, &sc, err,
+                                      errlen);
+        if (src->status == NULL ||
+            ctl_pipeline_add_sink(pipeline, kube_status_sink(src->status)) < 0)
+            return -1;
+    }
+    memset(&lc, 0, sizeof(lc));
+    lc.namespace_ = ctl_election_namespace(o, &src->kube_cfg);
+    lc.name = o->election_id;
+    lc.identity = src->identity;
+    src->lease = kube_lease_new(loop, src->kube, &lc, ctl_on_leading, src,
+                                err, errlen);
+    if (src->lease == NULL)
+        return -1;
+    if (kube_lease_start(src->lease) < 0) {
+        snprintf(err, errlen, "cannot start the leader election");
+        return -1;
+    }
+    return 0;
+}
+
 static int
 ctl_source_start(ctl_source *src, const ctl_options *o, ctl_loop *loop,
                  ctl_store *store, ctl_pipeline *pipeline, char *err,
@@ -403,7 +528,10 @@ ctl_source_start(ctl_source *src, const ctl_options *o, ctl_loop *loop,
         return -1;
     }
     if (o->manifests == NULL)
-        return ctl_source_api(src, o, loop, store, link, err, errlen);
+        return ctl_source_api(src, o, loop, store, link, err, errlen) < 0
+                   ? -1
+                   : ctl_leader_start(src, o, loop, store, pipeline, err,
+                                      errlen);
     src->manifests = ctl_manifests_new(o->manifests, store,
                                        o->once ? NULL : loop, link,
                                        o->debounce_ms);
@@ -418,6 +546,9 @@ ctl_source_start(ctl_source *src, const ctl_options *o, ctl_loop *loop,
 static void
 ctl_source_free(ctl_source *src)
 {
+    kube_lease_free(src->lease);
+    kube_status_free(src->status);
+    kube_events_free(src->events);
     ctl_manifests_free(src->manifests);
     kube_source_free(src->api);
     kube_client_free(src->kube);
@@ -457,7 +588,7 @@ ctl_run(const ctl_options *o)
                 ctl_log_quote(err, qe, sizeof(qe)));
         goto out;
     }
-    if (!o->once && (sigfd = ctl_signals_open(loop)) < 0) {
+    if (!o->once && (sigfd = ctl_signals_open(loop, &src)) < 0) {
         ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"signalfd: %s\"",
                 strerror(errno));
         goto out;
@@ -488,26 +619,38 @@ int
 main(int argc, char **argv)
 {
     ctl_options o;
+    char err[512];
     int rc;
 
     memset(&o, 0, sizeof(o));
     o.ingress_class = "shmingress";
     o.controller_class = "shmingress.io/controller";
     o.annotations_prefix = "nginx.ingress.kubernetes.io";
+    o.update_status = true;
+    o.election_id = "shmingress-leader";
     o.debounce_ms = 5;
     o.keep_tables = TBL_KEEP_DEFAULT;
     o.log_level = CTL_LOG_INFO;
     if ((rc = ctl_parse_args(argc, argv, &o)) >= 0)
         return rc;
     if (o.manifests != NULL &&
-        (o.kubeconfig || o.watch_namespace || o.configmap))
+        (o.kubeconfig || o.watch_namespace || o.configmap ||
+         o.publish_service || o.publish_status_address ||
+         o.election_namespace))
         return ctl_usage_error("--%s is for the Kubernetes API, which "
                                "--manifests replaces",
-                               o.kubeconfig        ? "kubeconfig"
-                               : o.watch_namespace ? "watch-namespace"
-                                                   : "configmap");
+                               o.kubeconfig               ? "kubeconfig"
+                               : o.watch_namespace        ? "watch-namespace"
+                               : o.configmap              ? "configmap"
+                               : o.publish_service        ? "publish-service"
+                               : o.publish_status_address ? "publish-status-address"
+                                                          : "election-namespace");
     if (o.manifests == NULL && o.once)
         return ctl_usage_error("--once needs --manifests");
+    if (o.publish_status_address != NULL &&
+        kube_status_check_addresses(o.publish_status_address, err,
+                                    sizeof(err)) < 0)
+        return ctl_usage_error("%s", err);
     if (o.table_dir == NULL)
         return ctl_usage_error("--table-dir DIR is required");
     ctl_log_set_level(o.log_level);
