@@ -24,7 +24,6 @@ Not a test: it prints numbers and asserts nothing.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time

@@ -3,8 +3,6 @@ a small application, with a client hammering one route that never
 changes.  Every step is served correctly, nginx never reloads (same
 master and worker PIDs) and the stable route never fails a request."""
 
-import base64
-
 import harness
 from apie2e import CLASS, OTHER_CLASS, Client
 from harness import endpoint_slice, ingress, path, rule
@@ -29,10 +27,11 @@ def api_ingress(class_name=CLASS):
                    class_name=class_name)
 
 
-def opaque_secret(value):
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": "web-credentials", "namespace": NS},
-            "data": {"token": base64.b64encode(value).decode()}}
+def certificate(cluster, tag):
+    """A fresh kubernetes.io/tls Secret "web-tls" for www.example.com."""
+    workdir = cluster.root / ("cert-" + tag)
+    workdir.mkdir()
+    return harness.tls_secret("web-tls", "www.example.com", workdir, NS)
 
 
 def pods_seen(cluster, host, count):
@@ -51,7 +50,7 @@ def test_kubectl_lifecycle(cluster):
         harness.ingress_class(OTHER_CLASS, "other.example.com/controller"),
         *stable.objects(), web.objects()[0], web_slice(web, 2),
         *api.objects(), stable_ing, web_ingress(), api_ingress(),
-        opaque_secret(b"first")])
+        certificate(cluster, "first")])
     cluster.start()
     cluster.expect("stable.example.com", "/", "service:stable",
                    deadline=harness.START_DEADLINE)
@@ -98,10 +97,16 @@ def test_kubectl_lifecycle(cluster):
         cluster.kubectl("replace", "-f", "-", objects=[api_ingress()])
         cluster.expect("api.example.com", "/v1/users", "service:api")
 
-        # A Secret rotated: nothing routed depends on it.
+        # A certificate rotated (TLS is not served yet): the controller
+        # stays healthy and routes are unaffected.
         cluster.kubectl("replace", "-f", "-",
-                        objects=[opaque_secret(b"second")])
-        cluster.kubectl("delete", "secret", "web-credentials", "-n", NS)
+                        objects=[certificate(cluster, "second")])
+        cluster.kubectl("delete", "secret", "web-tls", "-n", NS)
+        for event in ("MODIFIED", "DELETED"):
+            line = 'msg="watch event" kind=Secret type=' + event
+            harness.eventually(cluster.logs, lambda text, line=line:
+                               line in text, "the Secret's %s event" % event,
+                               consecutive=1)
         assert cluster.healthz() == 200
         cluster.expect("api.example.com", "/v1/users", "service:api")
         cluster.expect("www.example.com", "/", "404")
