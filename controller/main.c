@@ -117,8 +117,9 @@ static const ctl_opt ctl_opts[] = {
     {"election-id", OPT_STRING, OFF(election_id), 0, 0,
      "NAME  API mode: leader election Lease (default shmingress-leader)"},
     {"election-namespace", OPT_STRING, OFF(election_namespace), 0, 0,
-     "NS  API mode: namespace of that Lease (default $POD_NAMESPACE, the "
-     "kubeconfig's or the pod's namespace, else default)"},
+     "NS  API mode: namespace of that Lease (default $POD_NAMESPACE, "
+     "--watch-namespace, the kubeconfig's or the pod's namespace, else "
+     "default)"},
     {"debounce-ms", OPT_UINT, OFF(debounce_ms), 0, 60000,
      "N  quiet time before a change is built (default 5)"},
     {"keep-tables", OPT_UINT, OFF(keep_tables), 1, 1000,
@@ -458,6 +459,11 @@ ctl_identity(char *buf, size_t buflen)
     snprintf(buf, buflen, "%s_%ld", host, (long)getpid());
 }
 
+/*
+ * The controller's own namespace if it is known, else the one it may
+ * watch: a controller scoped to one namespace often has rights there
+ * only.
+ */
 static const char *
 ctl_election_namespace(const ctl_options *o, const kube_config *cfg)
 {
@@ -467,6 +473,8 @@ ctl_election_namespace(const ctl_options *o, const kube_config *cfg)
         return o->election_namespace;
     if (pod_ns != NULL && *pod_ns != '\0')
         return pod_ns;
+    if (o->watch_namespace != NULL)
+        return o->watch_namespace;
     return cfg->namespace_ != NULL ? cfg->namespace_ : "default";
 }
 
