@@ -1,34 +1,27 @@
 /*
- * tbl_builder.c -- collects vhosts, routes, backends and endpoints and
- * serializes them into one route table (see tbl_format.h).
+ * tbl_builder.c -- collects vhosts, routes, backends and endpoints for a
+ * route table (see tbl_format.h), and owns the builder's memory.
  *
  * The builder is the controller's only way to write a table, so it holds
- * the format's invariants: strings deduplicated and NUL-terminated, hash
- * sections at load <= 0.5 with a power-of-two capacity, Prefix keys
- * normalized, ImplementationSpecific lists sorted longest first, every
- * byte of the output initialized.  Identical calls give identical bytes.
- * It does not decide between conflicting Ingresses: a duplicate match key
- * is an error the caller must avoid.  It never reads its own output; the
- * tests prove the output validates.
+ * the format's invariants: strings deduplicated and NUL-terminated,
+ * Prefix keys normalized, every reference in range.  Identical calls give
+ * identical bytes.  It does not decide between conflicting Ingresses: a
+ * duplicate match key is an error the caller must avoid.  Certificates
+ * live in tbl_builder_tls.c, policies, canaries and the config in
+ * tbl_builder_policy.c, and writing the bytes in tbl_serialize.c; the
+ * builder never reads its own output (the tests prove it validates).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tbl.h"
-#include "tbl_internal.h"
+#include "tbl_builder_internal.h"
 
-/* --------------------------------------------------------- growable bytes */
+/* ------------------------------------------------------- growable arrays */
 
-typedef struct {
-    uint8_t *data;
-    size_t   len;
-    size_t   cap;
-} tbl_bytes;
-
-/* Makes room for `more` elements of `size` bytes; 0 or -1 (no memory). */
-static int
-tbl_reserve(void **data, size_t *cap, size_t len, size_t more, size_t size)
+int
+tbl_grow(void **items, size_t *cap, size_t len, size_t more, size_t size)
 {
     size_t need = len + more, ncap;
     void  *p;
@@ -39,108 +32,78 @@ tbl_reserve(void **data, size_t *cap, size_t len, size_t more, size_t size)
     if (need <= *cap) {
         return 0;
     }
-    ncap = *cap ? *cap : 16;
+    ncap = *cap ? *cap : 64;
     while (ncap < need) {
         if (ncap > SIZE_MAX / 2 / size) {
             return -1;
         }
         ncap *= 2;
     }
-    p = realloc(*data, ncap * size);
+    p = realloc(*items, ncap * size);
     if (p == NULL) {
         return -1;
     }
-    *data = p;
+    *items = p;
     *cap = ncap;
     return 0;
 }
 
-static int
+int
 tbl_bytes_append(tbl_bytes *b, const void *p, size_t n)
 {
-    if (tbl_reserve((void **)&b->data, &b->cap, b->len, n, 1) != 0) {
+    if (n == 0) {
+        return 0;
+    }
+    if (tbl_vec_reserve(b, n) != 0) {
         return -1;
     }
-    if (n > 0) {
-        memcpy(b->data + b->len, p, n);
-    }
+    memcpy(b->items + b->len, p, n);
     b->len += n;
     return 0;
 }
 
-/* ----------------------------------------------------- byte-string map */
-
-/*
- * An open-addressing map from byte strings to u32, used for string
- * deduplication and for "already added?" questions.  Keys are copied
- * into the map's own arena.
- */
-typedef struct {
-    uint64_t hash;
-    size_t   off;
-    size_t   len;
-    uint32_t value; /* TBL_NONE: empty */
-} tbl_bkey;
-
-typedef struct {
-    tbl_bkey *slots;
-    size_t    cap; /* power of two or 0 */
-    size_t    count;
-    tbl_bytes keys;
-} tbl_bmap;
-
-static uint32_t
-tbl_bmap_get(const tbl_bmap *m, const void *key, size_t len, uint64_t h)
+int
+tbl_u32s_push(tbl_u32s *l, uint32_t v)
 {
-    size_t mask, i;
-
-    if (m->cap == 0) {
-        return TBL_NONE;
+    if (tbl_vec_reserve(l, 1) != 0) {
+        return -1;
     }
-    mask = m->cap - 1;
-    for (i = h & mask;; i = (i + 1) & mask) {
-        const tbl_bkey *k = &m->slots[i];
-
-        if (k->value == TBL_NONE) {
-            return TBL_NONE;
-        }
-        if (k->hash == h && k->len == len
-            && (len == 0 || memcmp(m->keys.data + k->off, key, len) == 0))
-        {
-            return k->value;
-        }
-    }
+    l->items[l->len++] = v;
+    return 0;
 }
 
-static void
-tbl_bmap_place(tbl_bkey *slots, size_t cap, const tbl_bkey *k)
-{
-    size_t i;
+/* ----------------------------------------------------------- index map */
 
-    for (i = k->hash & (cap - 1); slots[i].value != TBL_NONE;
-         i = (i + 1) & (cap - 1))
-    {
-    }
-    slots[i] = *k;
+static void
+tbl_islots_clear(tbl_islot *slots, size_t cap)
+{
+    /* value TBL_NONE is all one bits; the tag of an empty slot is unused */
+    memset(slots, 0xff, cap * sizeof(*slots));
 }
 
 static int
-tbl_bmap_grow(tbl_bmap *m)
+tbl_imap_grow(tbl_imap *m)
 {
-    size_t    ncap = m->cap ? m->cap * 2 : 64, i;
-    tbl_bkey *ns;
+    size_t     ncap = m->cap ? m->cap * 2 : 64, i, j;
+    tbl_islot *ns;
 
+    if (ncap > ((size_t)1 << 32)) {
+        return -1;
+    }
     ns = malloc(ncap * sizeof(*ns));
     if (ns == NULL) {
         return -1;
     }
-    for (i = 0; i < ncap; i++) {
-        ns[i].value = TBL_NONE;
-    }
+    tbl_islots_clear(ns, ncap);
     for (i = 0; i < m->cap; i++) {
-        if (m->slots[i].value != TBL_NONE) {
-            tbl_bmap_place(ns, ncap, &m->slots[i]);
+        if (m->slots[i].value == TBL_NONE) {
+            continue;
         }
+        for (j = m->slots[i].tag & (ncap - 1); ns[j].value != TBL_NONE;
+             j = (j + 1) & (ncap - 1))
+        {
+        }
+        ns[j] = m->slots[i];
     }
     free(m->slots);
     m->slots = ns;
@@ -148,76 +111,58 @@ tbl_bmap_grow(tbl_bmap *m)
     return 0;
 }
 
-/* Adds a key that is not in the map yet. */
-static int
-tbl_bmap_put(tbl_bmap *m, const void *key, size_t len, uint64_t h,
-             uint32_t value)
+int
+tbl_imap_put(tbl_imap *m, uint64_t h, uint32_t value)
 {
-    tbl_bkey k;
+    uint32_t tag = tbl_imap_tag(h);
+    size_t   i;
 
-    if ((m->count + 1) * 2 > m->cap && tbl_bmap_grow(m) != 0) {
+    if ((m->count + 1) * 2 > m->cap && tbl_imap_grow(m) != 0) {
         return -1;
     }
-    k.hash = h;
-    k.off = m->keys.len;
-    k.len = len;
-    k.value = value;
-    if (tbl_bytes_append(&m->keys, key, len) != 0) {
-        return -1;
+    for (i = tag & (m->cap - 1); m->slots[i].value != TBL_NONE;
+         i = (i + 1) & (m->cap - 1))
+    {
     }
-    tbl_bmap_place(m->slots, m->cap, &k);
+    m->slots[i].tag = tag;
+    m->slots[i].value = value;
     m->count++;
     return 0;
 }
 
-static void
-tbl_bmap_free(tbl_bmap *m)
+/* Empties the map and keeps its capacity for the next build. */
+void
+tbl_imap_clear(tbl_imap *m)
 {
-    free(m->slots);
-    free(m->keys.data);
+    if (m->count > 0) {
+        tbl_islots_clear(m->slots, m->cap);
+        m->count = 0;
+    }
 }
 
-/* ------------------------------------------------------------- builder */
+void
+tbl_imap_free(tbl_imap *m)
+{
+    free(m->slots);
+    memset(m, 0, sizeof(*m));
+}
 
-typedef struct {
-    uint32_t *items;
-    size_t    len;
-    size_t    cap;
-} tbl_u32s;
+/* ------------------------------------------------------------ lifecycle */
 
-typedef struct {
-    tbl_vhost rec;
-    tbl_str   wildcard_key; /* host without "*." (wildcards only)  */
-    tbl_u32s  impl;         /* routes, sorted at finish            */
-    tbl_u32s  regex;        /* routes, in insertion order          */
-} tbl_bvhost;
+/* The state of an empty builder: only "" in the pool. */
+static int
+tbl_builder_start(tbl_builder *b)
+{
+    size_t i;
 
-struct tbl_builder {
-    tbl_bytes     pool;       /* the STRINGS section being built  */
-    tbl_bmap      pool_index; /* string -> offset in pool         */
-    tbl_bvhost   *vhosts;
-    size_t        vhost_count, vhost_cap;
-    tbl_bmap      vhost_index; /* host -> vhost                   */
-    tbl_route    *routes;
-    size_t        route_count, route_cap;
-    tbl_str      *prefix_keys; /* per route, Prefix routes only   */
-    size_t        prefix_key_cap;
-    tbl_bmap      route_index; /* match key -> route              */
-    tbl_backend  *backends;
-    size_t        backend_count, backend_cap;
-    tbl_bmap      backend_index; /* ns/name/port -> backend       */
-    tbl_endpoint *endpoints;
-    size_t        endpoint_count, endpoint_cap;
-    tbl_bytes     scratch; /* composite keys                      */
-    int           out_of_memory; /* set by any failed allocation  */
-    uint32_t      catchall;
-    uint32_t      default_route;
-    uint64_t      built_at_ms;
-    int           built_at_set;
-};
-
-static int tbl_intern(tbl_builder *b, const char *s, size_t len,
-                      tbl_str *out);
+    for (i = 0; i < TBL_RECENT_STRINGS; i++) {
+        b->recent[i].off = TBL_NONE;
+    }
+    b->catchall = TBL_NONE;
+    b->default_route = TBL_NONE;
+    b->default_cert = TBL_NONE;
+    return tbl_intern(b, "", 0, &(tbl_str){0, 0});
+}
 
 tbl_builder *
 tbl_builder_new(void)
@@ -227,39 +172,105 @@ tbl_builder_new(void)
     if (b == NULL) {
         return NULL;
     }
-    b->catchall = TBL_NONE;
-    b->default_route = TBL_NONE;
-    if (tbl_intern(b, "", 0, &(tbl_str){0, 0}) != 0) {
+    if (tbl_builder_start(b) != 0) {
         tbl_builder_free(b);
         return NULL;
     }
     return b;
 }
 
+/* Keys and htpasswd data must not linger in freed or reused memory. */
+static void
+tbl_wipe_secrets(tbl_builder *b)
+{
+    if (b->blobs.len > 0) {
+        explicit_bzero(b->blobs.items, b->blobs.len);
+    }
+}
+
+/* Every map and array, for free and reset alike. */
+#define TBL_BUILDER_MAPS(b)                                                 \
+    &(b)->pool_index, &(b)->blob_index, &(b)->vhost_index,                  \
+        &(b)->route_index, &(b)->backend_index, &(b)->cert_index,           \
+        &(b)->sni_index, &(b)->policy_index, &(b)->canary_index,            \
+        &(b)->cidr_index
+
 void
 tbl_builder_free(tbl_builder *b)
 {
-    size_t i;
+    tbl_imap *maps[] = {TBL_BUILDER_MAPS(b)};
+    size_t    i;
 
     if (b == NULL) {
         return;
     }
-    for (i = 0; i < b->vhost_count; i++) {
-        free(b->vhosts[i].impl.items);
-        free(b->vhosts[i].regex.items);
+    tbl_wipe_secrets(b);
+    for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+        tbl_imap_free(maps[i]);
     }
-    free(b->vhosts);
-    free(b->routes);
-    free(b->prefix_keys);
-    free(b->backends);
-    free(b->endpoints);
-    free(b->pool.data);
-    free(b->scratch.data);
-    tbl_bmap_free(&b->pool_index);
-    tbl_bmap_free(&b->vhost_index);
-    tbl_bmap_free(&b->route_index);
-    tbl_bmap_free(&b->backend_index);
+    free(b->pool.items);
+    free(b->blobs.items);
+    free(b->keys.items);
+    free(b->vhosts.items);
+    free(b->routes.items);
+    free(b->route_keys.items);
+    free(b->backends.items);
+    free(b->backend_keys.items);
+    free(b->endpoints.items);
+    free(b->certs.items);
+    free(b->snis.items);
+    free(b->policies.items);
+    free(b->canaries.items);
+    free(b->cidrs.items);
+    free(b->cidr_lists.items);
+    free(b->cidr_scratch.items);
+    free(b->scratch.items);
+    free(b->list_pos.items);
+    free(b->sort_keys.items);
     free(b);
+}
+
+/*
+ * Forgets every record but keeps every array and map at its size, so the
+ * next build of a similar cluster allocates nothing.
+ */
+void
+tbl_builder_reset(tbl_builder *b)
+{
+    tbl_imap *maps[] = {TBL_BUILDER_MAPS(b)};
+    size_t    i;
+
+    tbl_wipe_secrets(b);
+    for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+        tbl_imap_clear(maps[i]);
+    }
+    b->pool.len = 0;
+    b->blobs.len = 0;
+    b->keys.len = 0;
+    b->vhosts.len = 0;
+    b->routes.len = 0;
+    b->route_keys.len = 0;
+    b->backends.len = 0;
+    b->backend_keys.len = 0;
+    b->endpoints.len = 0;
+    b->certs.len = 0;
+    b->snis.len = 0;
+    b->policies.len = 0;
+    b->canaries.len = 0;
+    b->cidrs.len = 0;
+    b->cidr_lists.len = 0;
+    b->config_set = 0;
+    b->host_exact_count = 0;
+    b->host_wild_count = 0;
+    b->path_exact_count = 0;
+    b->path_prefix_count = 0;
+    b->sni_exact_count = 0;
+    b->list_count = 0;
+    b->out_of_memory = 0;
+    b->built_at_set = 0;
+    if (tbl_builder_start(b) != 0) {
+        b->out_of_memory = 1;
+    }
 }
 
 void
@@ -288,168 +299,249 @@ tbl_path_type_name(unsigned type)
     }
 }
 
+/* --------------------------------------------------------- string pool */
+
+typedef struct {
+    const char *s;
+    size_t      len;
+} tbl_key;
+
 /*
- * Interns a string into the pool; tbl_builder_new puts "" at offset 0.
- * Returns 0 and sets *out, or -1 when out of memory or past the 4 GiB
- * that a tbl_str offset can address.
+ * Pool strings hold no NUL and are followed by one, so a candidate
+ * equals the key when the key's bytes match and a NUL follows them.
  */
 static int
-tbl_intern(tbl_builder *b, const char *s, size_t len, tbl_str *out)
+tbl_pool_eq(const tbl_builder *b, uint32_t off, const void *key)
 {
-    uint64_t h = tbl_hash64(s, len, 0);
-    uint32_t off = tbl_bmap_get(&b->pool_index, s, len, h);
+    const tbl_key *k = key;
 
+    return off + k->len < b->pool.len
+           && memcmp(b->pool.items + off, k->s, k->len) == 0
+           && b->pool.items[off + k->len] == '\0';
+}
+
+int
+tbl_intern_hashed(tbl_builder *b, const char *s, size_t len, uint64_t h,
+                  tbl_str *out)
+{
+    tbl_key  k = {s, len};
+    size_t   r = (size_t)h & (TBL_RECENT_STRINGS - 1);
+    uint32_t off = b->recent[r].off;
+
+    if (off == TBL_NONE || b->recent[r].hash != h
+        || !tbl_pool_eq(b, off, &k))
+    {
+        off = tbl_imap_find(&b->pool_index, h, tbl_pool_eq, b, &k);
+    }
     if (off == TBL_NONE) {
-        if (b->pool.len + len + 1 >= TBL_NONE) {
+        if (b->pool.len + len + 1 >= TBL_NONE
+            || tbl_vec_reserve(&b->pool, len + 1) != 0
+            || tbl_imap_put(&b->pool_index, h, (uint32_t)b->pool.len) != 0)
+        {
+            b->out_of_memory = 1;
             return -1;
         }
         off = (uint32_t)b->pool.len;
-        if (tbl_bytes_append(&b->pool, s, len) != 0
-            || tbl_bytes_append(&b->pool, "", 1) != 0
-            || tbl_bmap_put(&b->pool_index, s, len, h, off) != 0)
-        {
-            return -1;
-        }
+        memcpy(b->pool.items + off, s, len);
+        b->pool.items[off + len] = '\0';
+        b->pool.len += len + 1;
     }
+    b->recent[r].hash = h;
+    b->recent[r].off = off;
     out->off = off;
     out->len = (uint32_t)len;
     return 0;
 }
 
-static int
-tbl_intern_cstr(tbl_builder *b, const char *s, tbl_str *out)
+int
+tbl_blob_append(tbl_builder *b, const void *p, size_t len, tbl_str *out)
 {
-    if (s == NULL) {
-        s = "";
+    if (b->blobs.len + len >= TBL_NONE
+        || tbl_bytes_append(&b->blobs, p, len) != 0)
+    {
+        b->out_of_memory = 1;
+        return -1;
     }
-    return tbl_intern(b, s, strlen(s), out);
+    out->off = (uint32_t)(b->blobs.len - len);
+    out->len = (uint32_t)len;
+    return 0;
 }
 
-static const char *
-tbl_builder_str(const tbl_builder *b, tbl_str s)
+/* Decimal digits of v at p (room for 10); returns how many. */
+static size_t
+tbl_format_u32(char *p, uint32_t v)
 {
-    return (const char *)b->pool.data + s.off;
+    char   tmp[10];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (i = 0; i < n; i++) {
+        p[i] = tmp[n - 1 - i];
+    }
+    return n;
 }
 
-/* Starts a composite key in the scratch buffer. */
-static void
-tbl_key_reset(tbl_builder *b)
+/* Appends one part and its NUL to the scratch key (room reserved). */
+static char *
+tbl_key_put(char *p, const char *s, size_t len)
 {
-    b->scratch.len = 0;
-}
-
-/* Appends one NUL-terminated part to the scratch key. */
-static int
-tbl_key_part(tbl_builder *b, const void *p, size_t n)
-{
-    return tbl_bytes_append(&b->scratch, p, n) == 0
-                   && tbl_bytes_append(&b->scratch, "", 1) == 0
-               ? 0
-               : -1;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p + len + 1;
 }
 
 /* ------------------------------------------------------------ backends */
 
 static int
+tbl_endpoints_valid(const tbl_endpoint *eps, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (eps[i].family != 4 && eps[i].family != 6) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void
 tbl_endpoint_copy(tbl_endpoint *dst, const tbl_endpoint *src)
 {
-    if (src->family != 4 && src->family != 6) {
-        return -1;
-    }
     memset(dst, 0, sizeof(*dst));
     memcpy(dst->addr, src->addr, src->family == 4 ? 4 : 16);
     dst->port = src->port;
     dst->family = src->family;
     dst->flags = src->flags & (TBL_EP_READY | TBL_EP_SERVING
                                | TBL_EP_TERMINATING);
+}
+
+/*
+ * Scratch key "ns\0name\0port\0port_name\0": the identity of a backend,
+ * and hashed, its stable id.
+ */
+static int
+tbl_backend_key(tbl_builder *b, const tbl_backend_spec *spec, tbl_key *ns,
+                tbl_key *name, tbl_key *pname)
+{
+    char *p;
+
+    ns->s = spec->service_namespace;
+    ns->len = strlen(ns->s);
+    name->s = spec->service_name;
+    name->len = strlen(name->s);
+    pname->s = spec->port_name ? spec->port_name : "";
+    pname->len = strlen(pname->s);
+    b->scratch.len = 0;
+    if (tbl_vec_reserve(&b->scratch, ns->len + name->len + pname->len + 14)
+        != 0)
+    {
+        return -1;
+    }
+    p = (char *)b->scratch.items;
+    p = tbl_key_put(p, ns->s, ns->len);
+    p = tbl_key_put(p, name->s, name->len);
+    p += tbl_format_u32(p, spec->port);
+    *p++ = '\0';
+    p = tbl_key_put(p, pname->s, pname->len);
+    b->scratch.len = (size_t)(p - (char *)b->scratch.items);
     return 0;
 }
 
-/* Scratch key "ns\0name\0port\0port_name\0": identity and id of a backend. */
 static int
-tbl_backend_key(tbl_builder *b, const tbl_backend_spec *spec)
+tbl_backend_eq(const tbl_builder *b, uint32_t idx, const void *key)
 {
-    char        port[16];
-    const char *pname = spec->port_name ? spec->port_name : "";
+    const tbl_key *k = key;
+    tbl_str        mine = b->backend_keys.items[idx];
 
-    snprintf(port, sizeof(port), "%u", spec->port);
-    tbl_key_reset(b);
-    return tbl_key_part(b, spec->service_namespace,
-                        strlen(spec->service_namespace))
-                   == 0
-                   && tbl_key_part(b, spec->service_name,
-                                   strlen(spec->service_name))
-                          == 0
-                   && tbl_key_part(b, port, strlen(port)) == 0
-                   && tbl_key_part(b, pname, strlen(pname)) == 0
-               ? 0
-               : -1;
+    return mine.len == k->len
+           && memcmp(b->keys.items + mine.off, k->s, k->len) == 0;
 }
 
-uint32_t
-tbl_builder_add_backend(tbl_builder *b, const tbl_backend_spec *spec)
+/* Fills the record of a new backend and its endpoints. */
+static int
+tbl_backend_append(tbl_builder *b, const tbl_backend_spec *spec,
+                   const tbl_key *ns, const tbl_key *name,
+                   const tbl_key *pname, uint64_t id)
 {
-    tbl_backend *be;
-    uint64_t     h;
-    uint32_t     idx;
+    tbl_backend *be = &b->backends.items[b->backends.len];
     size_t       i;
 
-    if (spec->service_namespace == NULL || spec->service_name == NULL
-        || (spec->endpoint_count > 0 && spec->endpoints == NULL)
-        || tbl_backend_key(b, spec) != 0)
-    {
-        return TBL_NONE;
-    }
-    h = tbl_hash64(b->scratch.data, b->scratch.len, TBL_BACKEND_ID_SEED);
-    idx = tbl_bmap_get(&b->backend_index, b->scratch.data, b->scratch.len,
-                       h);
-    if (idx != TBL_NONE) {
-        return idx;
-    }
-    if (b->backend_count >= TBL_NONE - 1
-        || b->endpoint_count + spec->endpoint_count >= TBL_NONE
-        || tbl_reserve((void **)&b->backends, &b->backend_cap,
-                       b->backend_count, 1, sizeof(tbl_backend))
-               != 0
-        || tbl_reserve((void **)&b->endpoints, &b->endpoint_cap,
-                       b->endpoint_count, spec->endpoint_count,
-                       sizeof(tbl_endpoint))
-               != 0)
-    {
-        return TBL_NONE;
-    }
-    for (i = 0; i < spec->endpoint_count; i++) {
-        if (tbl_endpoint_copy(&b->endpoints[b->endpoint_count + i],
-                              &spec->endpoints[i])
-            != 0)
-        {
-            return TBL_NONE;
-        }
-    }
-
-    idx = (uint32_t)b->backend_count;
-    be = &b->backends[idx];
     memset(be, 0, sizeof(*be));
-    if (tbl_bmap_put(&b->backend_index, b->scratch.data, b->scratch.len, h,
-                     idx)
-            != 0
-        || tbl_intern_cstr(b, spec->service_namespace, &be->service_namespace)
-               != 0
-        || tbl_intern_cstr(b, spec->service_name, &be->service_name) != 0
-        || tbl_intern_cstr(b, spec->port_name, &be->port_name) != 0)
+    if (tbl_intern(b, ns->s, ns->len, &be->service_namespace) != 0
+        || tbl_intern(b, name->s, name->len, &be->service_name) != 0
+        || tbl_intern(b, pname->s, pname->len, &be->port_name) != 0)
     {
-        return TBL_NONE;
+        return -1;
     }
     be->port = spec->port;
     be->flags = spec->flags & (TBL_BACKEND_SERVICE_MISSING
                                | TBL_BACKEND_PORT_MISSING
                                | TBL_BACKEND_NO_ENDPOINTS);
-    be->endpoint_first = (uint32_t)b->endpoint_count;
+    be->endpoint_first = (uint32_t)b->endpoints.len;
     be->endpoint_count = (uint32_t)spec->endpoint_count;
-    be->backend_id = h;
-    b->endpoint_count += spec->endpoint_count;
-    b->backend_count++;
+    be->backend_id = id;
+    for (i = 0; i < spec->endpoint_count; i++) {
+        tbl_endpoint_copy(&b->endpoints.items[b->endpoints.len + i],
+                          &spec->endpoints[i]);
+    }
+    b->endpoints.len += spec->endpoint_count;
+    b->backend_keys.items[b->backends.len].off = (uint32_t)b->keys.len;
+    b->backend_keys.items[b->backends.len].len = (uint32_t)b->scratch.len;
+    memcpy(b->keys.items + b->keys.len, b->scratch.items, b->scratch.len);
+    b->keys.len += b->scratch.len;
+    b->backend_keys.len++;
+    b->backends.len++;
+    return 0;
+}
+
+uint32_t
+tbl_builder_add_backend(tbl_builder *b, const tbl_backend_spec *spec)
+{
+    tbl_key  ns, name, pname, key;
+    uint64_t h;
+    uint32_t idx;
+
+    if (spec->service_namespace == NULL || spec->service_name == NULL
+        || (spec->endpoint_count > 0 && spec->endpoints == NULL))
+    {
+        return TBL_NONE;
+    }
+    if (tbl_backend_key(b, spec, &ns, &name, &pname) != 0) {
+        goto nomem;
+    }
+    key.s = (const char *)b->scratch.items;
+    key.len = b->scratch.len;
+    h = tbl_hash_bytes(key.s, key.len, TBL_BACKEND_ID_SEED);
+    idx = tbl_imap_find(&b->backend_index, h, tbl_backend_eq, b, &key);
+    if (idx != TBL_NONE) {
+        return idx;
+    }
+    if (!tbl_endpoints_valid(spec->endpoints, spec->endpoint_count)
+        || b->backends.len >= TBL_NONE - 1
+        || b->endpoints.len + spec->endpoint_count >= TBL_NONE
+        || b->keys.len + key.len >= TBL_NONE)
+    {
+        return TBL_NONE;
+    }
+    idx = (uint32_t)b->backends.len;
+    if (tbl_vec_reserve(&b->backends, 1) != 0
+        || tbl_vec_reserve(&b->backend_keys, 1) != 0
+        || tbl_vec_reserve(&b->endpoints, spec->endpoint_count) != 0
+        || tbl_vec_reserve(&b->keys, key.len) != 0
+        || tbl_backend_append(b, spec, &ns, &name, &pname, h) != 0
+        || tbl_imap_put(&b->backend_index, h, idx) != 0)
+    {
+        goto nomem;
+    }
     return idx;
+
+nomem:
+    b->out_of_memory = 1;
+    return TBL_NONE;
 }
 
 /* -------------------------------------------------------------- vhosts */
@@ -459,7 +551,7 @@ tbl_builder_add_backend(tbl_builder *b, const tbl_backend_spec *spec)
  * hold: labels of [a-z0-9_-] separated by single dots, at most 253 bytes.
  * The same alphabet tbl_normalize_host lets through.
  */
-static int
+int
 tbl_host_is_valid(const char *host, size_t len)
 {
     size_t i;
@@ -485,51 +577,77 @@ tbl_host_is_valid(const char *host, size_t len)
     return 1;
 }
 
+static int
+tbl_vhost_eq(const tbl_builder *b, uint32_t idx, const void *key)
+{
+    const tbl_key *k = key;
+    tbl_str        host = b->vhosts.items[idx].rec.host;
+
+    return host.len == k->len
+           && memcmp(b->pool.items + host.off, k->s, k->len) == 0;
+}
+
+/* The flags a new vhost gets from its host, or -1 when it is invalid. */
+static int
+tbl_vhost_kind(const char *host, size_t len, uint32_t *flags)
+{
+    *flags = 0;
+    if (len == 0) {
+        *flags = TBL_VHOST_CATCHALL;
+        return 0;
+    }
+    if (len > 2 && host[0] == '*' && host[1] == '.') {
+        *flags = TBL_VHOST_WILDCARD;
+        return tbl_host_is_valid(host + 2, len - 2) ? 0 : -1;
+    }
+    return tbl_host_is_valid(host, len) ? 0 : -1;
+}
+
 uint32_t
 tbl_builder_vhost(tbl_builder *b, const char *host)
 {
     tbl_bvhost *vh;
-    size_t      len;
+    tbl_key     k;
     uint64_t    h;
-    uint32_t    idx;
-    uint32_t    flags = 0;
+    uint32_t    idx, flags;
 
     if (host == NULL) {
         return TBL_NONE;
     }
-    len = strlen(host);
-    h = tbl_hash64(host, len, 0);
-    idx = tbl_bmap_get(&b->vhost_index, host, len, h);
+    k.s = host;
+    k.len = strlen(host);
+    h = tbl_slot_hash(host, k.len, 0);
+    idx = tbl_imap_find(&b->vhost_index, h, tbl_vhost_eq, b, &k);
     if (idx != TBL_NONE) {
         return idx;
     }
-
-    if (len == 0) {
-        flags = TBL_VHOST_CATCHALL;
-    } else if (len > 2 && host[0] == '*' && host[1] == '.') {
-        if (!tbl_host_is_valid(host + 2, len - 2)) {
+    if (tbl_vhost_kind(host, k.len, &flags) != 0
+        || b->vhosts.len >= TBL_NONE - 1)
+    {
+        return TBL_NONE;
+    }
+    if (tbl_vec_reserve(&b->vhosts, 1) != 0) {
+        b->out_of_memory = 1;
+        return TBL_NONE;
+    }
+    idx = (uint32_t)b->vhosts.len;
+    vh = &b->vhosts.items[idx];
+    memset(vh, 0, sizeof(*vh));
+    vh->host_hash = h;
+    if (tbl_intern_hashed(b, host, k.len, h, &vh->rec.host) != 0) {
+        return TBL_NONE;
+    }
+    if (flags == TBL_VHOST_WILDCARD) {
+        vh->wildcard_hash = tbl_slot_hash(host + 2, k.len - 2, 0);
+        if (tbl_intern_hashed(b, host + 2, k.len - 2, vh->wildcard_hash,
+                              &vh->wildcard_key)
+            != 0)
+        {
             return TBL_NONE;
         }
-        flags = TBL_VHOST_WILDCARD;
-    } else if (!tbl_host_is_valid(host, len)) {
-        return TBL_NONE;
     }
-
-    if (b->vhost_count >= TBL_NONE - 1
-        || tbl_reserve((void **)&b->vhosts, &b->vhost_cap, b->vhost_count, 1,
-                       sizeof(tbl_bvhost))
-               != 0)
-    {
-        return TBL_NONE;
-    }
-    idx = (uint32_t)b->vhost_count;
-    vh = &b->vhosts[idx];
-    memset(vh, 0, sizeof(*vh));
-    if (tbl_intern(b, host, len, &vh->rec.host) != 0
-        || (flags == TBL_VHOST_WILDCARD
-            && tbl_intern(b, host + 2, len - 2, &vh->wildcard_key) != 0)
-        || tbl_bmap_put(&b->vhost_index, host, len, h, idx) != 0)
-    {
+    if (tbl_imap_put(&b->vhost_index, h, idx) != 0) {
+        b->out_of_memory = 1;
         return TBL_NONE;
     }
     vh->rec.flags = flags;
@@ -538,20 +656,36 @@ tbl_builder_vhost(tbl_builder *b, const char *host)
     vh->rec.policy = TBL_NONE;
     if (flags == TBL_VHOST_CATCHALL) {
         b->catchall = idx;
+    } else if (flags == TBL_VHOST_WILDCARD) {
+        b->host_wild_count++;
+    } else {
+        b->host_exact_count++;
     }
-    b->vhost_count++;
+    b->vhosts.len++;
     return idx;
 }
 
 int
 tbl_builder_set_vhost_flags(tbl_builder *b, uint32_t vhost, uint32_t flags)
 {
-    if (vhost >= b->vhost_count
+    if (vhost >= b->vhosts.len
         || (flags & ~(uint32_t)(TBL_VHOST_TLS | TBL_VHOST_REGEX)) != 0)
     {
         return -1;
     }
-    b->vhosts[vhost].rec.flags |= flags;
+    b->vhosts.items[vhost].rec.flags |= flags;
+    return 0;
+}
+
+int
+tbl_builder_set_vhost_policy(tbl_builder *b, uint32_t vhost, uint32_t policy)
+{
+    if (vhost >= b->vhosts.len
+        || (policy != TBL_NONE && policy >= b->policies.len))
+    {
+        return -1;
+    }
+    b->vhosts.items[vhost].rec.policy = policy;
     return 0;
 }
 
@@ -560,8 +694,9 @@ tbl_builder_set_vhost_flags(tbl_builder *b, uint32_t vhost, uint32_t flags)
 static const char *
 tbl_vhost_name(const tbl_builder *b, uint32_t vhost)
 {
-    return vhost == TBL_NONE ? ""
-                             : tbl_builder_str(b, b->vhosts[vhost].rec.host);
+    return vhost == TBL_NONE
+               ? ""
+               : tbl_builder_str(b, b->vhosts.items[vhost].rec.host);
 }
 
 /* Which references a route spec may hold, checked before anything else. */
@@ -572,24 +707,26 @@ tbl_route_spec_check(const tbl_builder *b, uint32_t vhost,
     const char *ns = spec->ingress_namespace ? spec->ingress_namespace : "";
     const char *name = spec->ingress_name ? spec->ingress_name : "";
 
-    if (spec->backend != TBL_NONE && spec->backend >= b->backend_count) {
+    if (spec->backend != TBL_NONE && spec->backend >= b->backends.len) {
         snprintf(err, errlen,
                  "ingress %s/%s host \"%s\": backend index %u out of range "
                  "(%zu backends)",
                  ns, name, tbl_vhost_name(b, vhost), spec->backend,
-                 b->backend_count);
+                 b->backends.len);
         return -1;
     }
-    if (spec->canary != TBL_NONE || spec->policy != TBL_NONE) {
+    if ((spec->canary != TBL_NONE && spec->canary >= b->canaries.len)
+        || (spec->policy != TBL_NONE && spec->policy >= b->policies.len))
+    {
         snprintf(err, errlen,
-                 "ingress %s/%s host \"%s\": canary %u / policy %u given, "
-                 "but the table has no canaries or policies",
+                 "ingress %s/%s host \"%s\": canary %u / policy %u out of "
+                 "range (%zu canaries, %zu policies)",
                  ns, name, tbl_vhost_name(b, vhost), spec->canary,
-                 spec->policy);
+                 spec->policy, b->canaries.len, b->policies.len);
         return -1;
     }
-    if (b->route_count >= TBL_NONE - 1) {
-        snprintf(err, errlen, "too many routes (%zu)", b->route_count);
+    if (b->routes.len >= TBL_NONE - 1) {
+        snprintf(err, errlen, "too many routes (%zu)", b->routes.len);
         return -1;
     }
     return 0;
@@ -601,83 +738,82 @@ tbl_route_spec_check(const tbl_builder *b, uint32_t vhost,
  * hash("ns\0name\0host\0path\0" + type byte).
  */
 static int
-tbl_route_id(tbl_builder *b, const char *ns, const char *name,
-             const char *host, const char *path, uint8_t type, uint64_t *id)
+tbl_route_id(tbl_builder *b, const tbl_key *ns, const tbl_key *name,
+             tbl_str host, const tbl_key *path, uint8_t type, uint64_t *id)
 {
-    tbl_key_reset(b);
-    if (tbl_key_part(b, ns, strlen(ns)) != 0
-        || tbl_key_part(b, name, strlen(name)) != 0
-        || tbl_key_part(b, host, strlen(host)) != 0
-        || tbl_key_part(b, path, strlen(path)) != 0
-        || tbl_bytes_append(&b->scratch, &type, 1) != 0)
+    char *p;
+
+    b->scratch.len = 0;
+    if (tbl_vec_reserve(&b->scratch, ns->len + name->len + host.len
+                                         + path->len + 5)
+        != 0)
     {
         return -1;
     }
-    *id = tbl_hash64(b->scratch.data, b->scratch.len, TBL_ROUTE_ID_SEED);
+    p = (char *)b->scratch.items;
+    p = tbl_key_put(p, ns->s, ns->len);
+    p = tbl_key_put(p, name->s, name->len);
+    p = tbl_key_put(p, tbl_builder_str(b, host), host.len);
+    p = tbl_key_put(p, path->s, path->len);
+    *p++ = (char)type;
+    *id = tbl_hash_bytes(b->scratch.items,
+                         (size_t)(p - (char *)b->scratch.items),
+                         TBL_ROUTE_ID_SEED);
     return 0;
 }
 
 /* Fills and appends a route record; returns its index or TBL_NONE. */
 static uint32_t
 tbl_route_append(tbl_builder *b, uint32_t vhost, const tbl_route_spec *spec,
-                 const char *path, uint8_t type)
+                 const tbl_key *path, uint8_t type)
 {
-    const char *ns = spec->ingress_namespace ? spec->ingress_namespace : "";
-    const char *name = spec->ingress_name ? spec->ingress_name : "";
-    tbl_route  *r;
-    uint32_t    idx = (uint32_t)b->route_count;
+    tbl_key    ns, name;
+    tbl_str    host = {0, 0};
+    tbl_route *r;
+    uint32_t   idx = (uint32_t)b->routes.len;
 
-    if (tbl_reserve((void **)&b->routes, &b->route_cap, b->route_count, 1,
-                    sizeof(tbl_route))
-            != 0
-        || tbl_reserve((void **)&b->prefix_keys, &b->prefix_key_cap,
-                       b->route_count, 1, sizeof(tbl_str))
-               != 0)
+    ns.s = spec->ingress_namespace ? spec->ingress_namespace : "";
+    ns.len = strlen(ns.s);
+    name.s = spec->ingress_name ? spec->ingress_name : "";
+    name.len = strlen(name.s);
+    if (vhost != TBL_NONE) {
+        host = b->vhosts.items[vhost].rec.host;
+    }
+    if (tbl_vec_reserve(&b->routes, 1) != 0
+        || tbl_vec_reserve(&b->route_keys, 1) != 0)
     {
+        b->out_of_memory = 1;
         return TBL_NONE;
     }
-    r = &b->routes[idx];
+    r = &b->routes.items[idx];
     memset(r, 0, sizeof(*r));
-    memset(&b->prefix_keys[idx], 0, sizeof(tbl_str));
-    if (tbl_intern_cstr(b, path, &r->path) != 0
-        || tbl_intern_cstr(b, ns, &r->ingress_namespace) != 0
-        || tbl_intern_cstr(b, name, &r->ingress_name) != 0
-        || tbl_route_id(b, ns, name, tbl_vhost_name(b, vhost), path, type,
-                        &r->route_id)
-               != 0)
+    memset(&b->route_keys.items[idx], 0, sizeof(tbl_broute));
+    if (tbl_intern(b, path->s, path->len, &r->path) != 0
+        || tbl_intern(b, ns.s, ns.len, &r->ingress_namespace) != 0
+        || tbl_intern(b, name.s, name.len, &r->ingress_name) != 0
+        || tbl_route_id(b, &ns, &name, host, path, type, &r->route_id) != 0)
     {
+        b->out_of_memory = 1;
         return TBL_NONE;
     }
     r->path_type = type;
     r->vhost = vhost;
     r->backend = spec->backend;
-    r->canary = TBL_NONE;
-    r->policy = TBL_NONE;
-    b->route_count++;
+    r->canary = spec->canary;
+    r->policy = spec->policy;
+    b->routes.len++;
+    b->route_keys.len++;
     return idx;
 }
 
-static int
-tbl_u32s_push(tbl_u32s *l, uint32_t v)
-{
-    if (tbl_reserve((void **)&l->items, &l->cap, l->len, 1,
-                    sizeof(uint32_t))
-        != 0)
-    {
-        return -1;
-    }
-    l->items[l->len++] = v;
-    return 0;
-}
-
-/* Checks the path a route is matched by, per type. */
+/* Checks the path a route is matched by, per type; sets its length. */
 static int
 tbl_route_path_check(const tbl_builder *b, uint32_t vhost,
-                     const tbl_route_spec *spec, char *err, size_t errlen)
+                     const tbl_route_spec *spec, size_t *len, char *err,
+                     size_t errlen)
 {
     const char *ns = spec->ingress_namespace ? spec->ingress_namespace : "";
     const char *name = spec->ingress_name ? spec->ingress_name : "";
-    size_t      len;
 
     if (spec->path_type < TBL_PATH_EXACT || spec->path_type > TBL_PATH_REGEX
         || spec->path == NULL)
@@ -687,8 +823,8 @@ tbl_route_path_check(const tbl_builder *b, uint32_t vhost,
                  ns, name, tbl_vhost_name(b, vhost), spec->path_type);
         return -1;
     }
-    len = strlen(spec->path);
-    if (len > TBL_MAX_PATH_LEN) {
+    *len = strlen(spec->path);
+    if (*len > TBL_MAX_PATH_LEN) {
         snprintf(err, errlen,
                  "ingress %s/%s host \"%s\": %s path longer than %u bytes",
                  ns, name, tbl_vhost_name(b, vhost),
@@ -709,76 +845,119 @@ tbl_route_path_check(const tbl_builder *b, uint32_t vhost,
     return 0;
 }
 
+/* A route's match key: its type, its vhost and its (normalized) path. */
+typedef struct {
+    uint8_t     type;
+    uint32_t    vhost;
+    const char *key;
+    size_t      len;
+} tbl_route_key;
+
+static int
+tbl_route_eq(const tbl_builder *b, uint32_t idx, const void *key)
+{
+    const tbl_route_key *k = key;
+    const tbl_route     *r = &b->routes.items[idx];
+    tbl_str              mine = b->route_keys.items[idx].key;
+
+    return r->path_type == k->type && r->vhost == k->vhost
+           && mine.len == k->len
+           && memcmp(b->pool.items + mine.off, k->key, k->len) == 0;
+}
+
+/* The index hash of a match key: its slot hash, told apart by type. */
+static uint64_t
+tbl_route_index_hash(uint64_t slot_hash, uint8_t type)
+{
+    return slot_hash ^ ((uint64_t)type * 0x9e3779b97f4a7c15ull);
+}
+
+/*
+ * Counts what finish must lay out for a new route, and sets the vhost's
+ * key-length filter bit.
+ */
+static void
+tbl_route_count(tbl_builder *b, uint32_t vhost, uint8_t type, size_t keylen)
+{
+    tbl_vhost *rec = &b->vhosts.items[vhost].rec;
+
+    switch (type) {
+    case TBL_PATH_EXACT:
+        b->path_exact_count++;
+        rec->exact_lengths |= TBL_LENGTH_BIT(keylen);
+        break;
+    case TBL_PATH_PREFIX:
+        b->path_prefix_count++;
+        rec->prefix_lengths |= TBL_LENGTH_BIT(keylen);
+        break;
+    case TBL_PATH_IMPL:
+        rec->impl_count++;
+        b->list_count++;
+        break;
+    default:
+        rec->regex_count++;
+        rec->flags |= TBL_VHOST_REGEX;
+        b->list_count++;
+        break;
+    }
+}
+
 int
 tbl_builder_add_route(tbl_builder *b, uint32_t vhost,
                       const tbl_route_spec *spec, char *err, size_t errlen)
 {
-    tbl_bvhost *vh;
-    size_t      len, keylen;
-    uint64_t    h;
-    uint32_t    idx, other, scope = vhost;
-    uint8_t     type = spec->path_type;
+    tbl_route_key rk;
+    tbl_key       path;
+    tbl_broute   *key;
+    uint64_t      h, ih;
+    uint32_t      idx, other;
 
-    if (vhost >= b->vhost_count) {
+    if (vhost >= b->vhosts.len) {
         snprintf(err, errlen, "route for unknown vhost index %u", vhost);
         return -1;
     }
     if (tbl_route_spec_check(b, vhost, spec, err, errlen) != 0
-        || tbl_route_path_check(b, vhost, spec, err, errlen) != 0)
+        || tbl_route_path_check(b, vhost, spec, &path.len, err, errlen) != 0)
     {
         return -1;
     }
-    vh = &b->vhosts[vhost];
-    len = strlen(spec->path);
-    keylen = type == TBL_PATH_PREFIX ? tbl_prefix_key_len(spec->path, len)
-                                     : len;
-
-    tbl_key_reset(b);
-    if (tbl_bytes_append(&b->scratch, &type, 1) != 0
-        || tbl_bytes_append(&b->scratch, &scope, sizeof(scope)) != 0
-        || tbl_bytes_append(&b->scratch, spec->path, keylen) != 0)
-    {
-        goto nomem;
-    }
-    h = tbl_hash64(b->scratch.data, b->scratch.len, 0);
-    other = tbl_bmap_get(&b->route_index, b->scratch.data, b->scratch.len, h);
+    path.s = spec->path;
+    rk.type = spec->path_type;
+    rk.vhost = vhost;
+    rk.key = spec->path;
+    rk.len = rk.type == TBL_PATH_PREFIX
+                 ? tbl_prefix_key_len(spec->path, path.len)
+                 : path.len;
+    h = tbl_slot_hash(rk.key, rk.len, vhost);
+    ih = tbl_route_index_hash(h, rk.type);
+    other = tbl_imap_find(&b->route_index, ih, tbl_route_eq, b, &rk);
     if (other != TBL_NONE) {
-        const tbl_route *o = &b->routes[other];
+        const tbl_route *o = &b->routes.items[other];
 
         snprintf(err, errlen,
                  "host \"%s\": duplicate %s path \"%s\" (already routed by "
                  "ingress %s/%s as \"%s\")",
-                 tbl_vhost_name(b, vhost), tbl_path_type_name(type),
+                 tbl_vhost_name(b, vhost), tbl_path_type_name(rk.type),
                  spec->path, tbl_builder_str(b, o->ingress_namespace),
                  tbl_builder_str(b, o->ingress_name),
                  tbl_builder_str(b, o->path));
         return -1;
     }
-    if (tbl_bmap_put(&b->route_index, b->scratch.data, b->scratch.len, h,
-                     (uint32_t)b->route_count)
-        != 0)
-    {
-        goto nomem;
-    }
 
-    idx = tbl_route_append(b, vhost, spec, spec->path, type);
+    idx = tbl_route_append(b, vhost, spec, &path, rk.type);
     if (idx == TBL_NONE) {
         goto nomem;
     }
-    if (type == TBL_PATH_PREFIX
-        && tbl_intern(b, spec->path, keylen, &b->prefix_keys[idx]) != 0)
+    key = &b->route_keys.items[idx];
+    key->key = b->routes.items[idx].path;
+    key->slot_hash = h;
+    if ((rk.type == TBL_PATH_PREFIX
+         && tbl_intern(b, rk.key, rk.len, &key->key) != 0)
+        || tbl_imap_put(&b->route_index, ih, idx) != 0)
     {
         goto nomem;
     }
-    if (type == TBL_PATH_IMPL && tbl_u32s_push(&vh->impl, idx) != 0) {
-        goto nomem;
-    }
-    if (type == TBL_PATH_REGEX) {
-        if (tbl_u32s_push(&vh->regex, idx) != 0) {
-            goto nomem;
-        }
-        vh->rec.flags |= TBL_VHOST_REGEX;
-    }
+    tbl_route_count(b, vhost, rk.type, rk.len);
     return 0;
 
 nomem:
@@ -795,10 +974,11 @@ tbl_add_default(tbl_builder *b, uint32_t vhost, const tbl_route_spec *spec,
 {
     const char *ns = spec->ingress_namespace ? spec->ingress_namespace : "";
     const char *name = spec->ingress_name ? spec->ingress_name : "";
+    tbl_key     empty = {"", 0};
     uint32_t    idx;
 
     if (*slot != TBL_NONE) {
-        const tbl_route *o = &b->routes[*slot];
+        const tbl_route *o = &b->routes.items[*slot];
 
         snprintf(err, errlen,
                  "host \"%s\": default backend of ingress %s/%s conflicts "
@@ -811,9 +991,8 @@ tbl_add_default(tbl_builder *b, uint32_t vhost, const tbl_route_spec *spec,
     if (tbl_route_spec_check(b, vhost, spec, err, errlen) != 0) {
         return -1;
     }
-    idx = tbl_route_append(b, vhost, spec, "", TBL_PATH_DEFAULT);
+    idx = tbl_route_append(b, vhost, spec, &empty, TBL_PATH_DEFAULT);
     if (idx == TBL_NONE) {
-        b->out_of_memory = 1;
         snprintf(err, errlen, "out of memory adding a default backend");
         return -1;
     }
@@ -826,13 +1005,14 @@ tbl_builder_set_vhost_default(tbl_builder *b, uint32_t vhost,
                               const tbl_route_spec *spec, char *err,
                               size_t errlen)
 {
-    if (vhost >= b->vhost_count) {
+    if (vhost >= b->vhosts.len) {
         snprintf(err, errlen, "default backend for unknown vhost index %u",
                  vhost);
         return -1;
     }
     return tbl_add_default(b, vhost, spec,
-                           &b->vhosts[vhost].rec.default_route, err, errlen);
+                           &b->vhosts.items[vhost].rec.default_route, err,
+                           errlen);
 }
 
 int
@@ -842,313 +1022,17 @@ tbl_builder_set_default(tbl_builder *b, const tbl_route_spec *spec,
     return tbl_add_default(b, TBL_NONE, spec, &b->default_route, err, errlen);
 }
 
-/* ----------------------------------------------------------- serialize */
-
-typedef struct {
-    uint32_t len;
-    uint32_t route;
-} tbl_impl_key;
-
-/* Longest path first; equal lengths keep insertion order. */
-static int
-tbl_impl_cmp(const void *a, const void *b)
-{
-    const tbl_impl_key *x = a, *y = b;
-
-    if (x->len != y->len) {
-        return x->len > y->len ? -1 : 1;
-    }
-    return x->route < y->route ? -1 : (x->route > y->route);
-}
-
-static int
-tbl_sort_impl(tbl_builder *b, tbl_u32s *l)
-{
-    tbl_impl_key *keys;
-    size_t        i;
-
-    if (l->len < 2) {
-        return 0;
-    }
-    keys = malloc(l->len * sizeof(*keys));
-    if (keys == NULL) {
-        return -1;
-    }
-    for (i = 0; i < l->len; i++) {
-        keys[i].len = b->routes[l->items[i]].path.len;
-        keys[i].route = l->items[i];
-    }
-    qsort(keys, l->len, sizeof(*keys), tbl_impl_cmp);
-    for (i = 0; i < l->len; i++) {
-        l->items[i] = keys[i].route;
-    }
-    free(keys);
-    return 0;
-}
-
-/* Smallest power of two >= 2n (load <= 0.5), 0 for an empty set. */
-static uint64_t
-tbl_hash_capacity(size_t n)
-{
-    uint64_t cap = 1;
-
-    if (n == 0) {
-        return 0;
-    }
-    while (cap < (uint64_t)n * 2) {
-        cap *= 2;
-    }
-    return cap;
-}
-
-static void
-tbl_slot_insert(tbl_slot *slots, uint64_t cap, const tbl_builder *b,
-                tbl_str key, uint32_t scope, uint32_t value)
-{
-    uint64_t h = tbl_slot_hash(tbl_builder_str(b, key), key.len, scope);
-    uint64_t i;
-
-    for (i = h & (cap - 1); slots[i].value != TBL_NONE; i = (i + 1) & (cap - 1))
-    {
-    }
-    slots[i].hash = h;
-    slots[i].key = key;
-    slots[i].scope = scope;
-    slots[i].value = value;
-}
-
-static void
-tbl_slots_clear(tbl_slot *slots, uint64_t cap)
-{
-    uint64_t i;
-
-    for (i = 0; i < cap; i++) {
-        slots[i].value = TBL_NONE;
-    }
-}
-
-/* The sections a builder emits, in file order. */
-enum {
-    TBL_OUT_STRINGS,
-    TBL_OUT_VHOSTS,
-    TBL_OUT_HOST_EXACT,
-    TBL_OUT_HOST_WILDCARD,
-    TBL_OUT_ROUTES,
-    TBL_OUT_PATH_EXACT,
-    TBL_OUT_PATH_PREFIX,
-    TBL_OUT_ROUTE_LISTS,
-    TBL_OUT_BACKENDS,
-    TBL_OUT_ENDPOINTS,
-    TBL_OUT_COUNT
-};
-
-typedef struct {
-    tbl_section sec[TBL_OUT_COUNT];
-    size_t      total;
-} tbl_layout;
-
-static void
-tbl_layout_add(tbl_layout *l, int i, uint32_t kind, uint32_t entry_size,
-               uint64_t count)
-{
-    l->sec[i].kind = kind;
-    l->sec[i].entry_size = entry_size;
-    l->sec[i].offset = l->total;
-    l->sec[i].count = count;
-    l->total += (size_t)(count * entry_size);
-    l->total = (l->total + TBL_ALIGN - 1) & ~(size_t)(TBL_ALIGN - 1);
-}
-
-static void
-tbl_layout_plan(const tbl_builder *b, tbl_layout *l)
-{
-    size_t   i, n_exact = 0, n_wild = 0, n_pexact = 0, n_pprefix = 0;
-    uint64_t lists = 0;
-
-    for (i = 0; i < b->vhost_count; i++) {
-        const tbl_bvhost *vh = &b->vhosts[i];
-
-        if (vh->rec.flags & TBL_VHOST_WILDCARD) {
-            n_wild++;
-        } else if (!(vh->rec.flags & TBL_VHOST_CATCHALL)) {
-            n_exact++;
-        }
-        lists += vh->impl.len + vh->regex.len;
-    }
-    for (i = 0; i < b->route_count; i++) {
-        n_pexact += b->routes[i].path_type == TBL_PATH_EXACT;
-        n_pprefix += b->routes[i].path_type == TBL_PATH_PREFIX;
-    }
-
-    memset(l, 0, sizeof(*l));
-    l->total = sizeof(tbl_header) + TBL_OUT_COUNT * sizeof(tbl_section);
-    tbl_layout_add(l, TBL_OUT_STRINGS, TBL_SEC_STRINGS, 1, b->pool.len);
-    tbl_layout_add(l, TBL_OUT_VHOSTS, TBL_SEC_VHOSTS, sizeof(tbl_vhost),
-                   b->vhost_count);
-    tbl_layout_add(l, TBL_OUT_HOST_EXACT, TBL_SEC_HOST_EXACT,
-                   sizeof(tbl_slot), tbl_hash_capacity(n_exact));
-    tbl_layout_add(l, TBL_OUT_HOST_WILDCARD, TBL_SEC_HOST_WILDCARD,
-                   sizeof(tbl_slot), tbl_hash_capacity(n_wild));
-    tbl_layout_add(l, TBL_OUT_ROUTES, TBL_SEC_ROUTES, sizeof(tbl_route),
-                   b->route_count);
-    tbl_layout_add(l, TBL_OUT_PATH_EXACT, TBL_SEC_PATH_EXACT,
-                   sizeof(tbl_slot), tbl_hash_capacity(n_pexact));
-    tbl_layout_add(l, TBL_OUT_PATH_PREFIX, TBL_SEC_PATH_PREFIX,
-                   sizeof(tbl_slot), tbl_hash_capacity(n_pprefix));
-    tbl_layout_add(l, TBL_OUT_ROUTE_LISTS, TBL_SEC_ROUTE_LISTS,
-                   sizeof(uint32_t), lists);
-    tbl_layout_add(l, TBL_OUT_BACKENDS, TBL_SEC_BACKENDS, sizeof(tbl_backend),
-                   b->backend_count);
-    tbl_layout_add(l, TBL_OUT_ENDPOINTS, TBL_SEC_ENDPOINTS,
-                   sizeof(tbl_endpoint), b->endpoint_count);
-}
-
-static void *
-tbl_out_section(uint8_t *out, const tbl_layout *l, int i)
-{
-    return out + l->sec[i].offset;
-}
-
-/* Appends a route list to ROUTE_LISTS at *pos; returns where it starts. */
-static uint32_t
-tbl_write_list(uint32_t *lists, uint32_t *pos, const tbl_u32s *l)
-{
-    uint32_t first = *pos;
-
-    if (l->len > 0) {
-        memcpy(lists + first, l->items, l->len * sizeof(uint32_t));
-    }
-    *pos += (uint32_t)l->len;
-    return first;
-}
-
-static void
-tbl_write_vhosts(const tbl_builder *b, uint8_t *out, const tbl_layout *l)
-{
-    tbl_vhost *vhosts = tbl_out_section(out, l, TBL_OUT_VHOSTS);
-    uint32_t  *lists = tbl_out_section(out, l, TBL_OUT_ROUTE_LISTS);
-    tbl_slot  *exact = tbl_out_section(out, l, TBL_OUT_HOST_EXACT);
-    tbl_slot  *wild = tbl_out_section(out, l, TBL_OUT_HOST_WILDCARD);
-    uint32_t   pos = 0;
-    size_t     i;
-
-    tbl_slots_clear(exact, l->sec[TBL_OUT_HOST_EXACT].count);
-    tbl_slots_clear(wild, l->sec[TBL_OUT_HOST_WILDCARD].count);
-    for (i = 0; i < b->vhost_count; i++) {
-        const tbl_bvhost *vh = &b->vhosts[i];
-        tbl_vhost        *v = &vhosts[i];
-
-        *v = vh->rec;
-        v->impl_count = (uint32_t)vh->impl.len;
-        v->impl_first = tbl_write_list(lists, &pos, &vh->impl);
-        v->regex_count = (uint32_t)vh->regex.len;
-        v->regex_first = tbl_write_list(lists, &pos, &vh->regex);
-
-        if (v->flags & TBL_VHOST_WILDCARD) {
-            tbl_slot_insert(wild, l->sec[TBL_OUT_HOST_WILDCARD].count, b,
-                            vh->wildcard_key, 0, (uint32_t)i);
-        } else if (!(v->flags & TBL_VHOST_CATCHALL)) {
-            tbl_slot_insert(exact, l->sec[TBL_OUT_HOST_EXACT].count, b,
-                            v->host, 0, (uint32_t)i);
-        }
-    }
-}
-
-/* Also sets each vhost's key-length filters (tbl_write_vhosts runs first). */
-static void
-tbl_write_routes(const tbl_builder *b, uint8_t *out, const tbl_layout *l)
-{
-    tbl_slot  *exact = tbl_out_section(out, l, TBL_OUT_PATH_EXACT);
-    tbl_slot  *prefix = tbl_out_section(out, l, TBL_OUT_PATH_PREFIX);
-    tbl_vhost *vhosts = tbl_out_section(out, l, TBL_OUT_VHOSTS);
-    size_t     i;
-
-    if (b->route_count > 0) {
-        memcpy(tbl_out_section(out, l, TBL_OUT_ROUTES), b->routes,
-               b->route_count * sizeof(tbl_route));
-    }
-    tbl_slots_clear(exact, l->sec[TBL_OUT_PATH_EXACT].count);
-    tbl_slots_clear(prefix, l->sec[TBL_OUT_PATH_PREFIX].count);
-    for (i = 0; i < b->route_count; i++) {
-        const tbl_route *r = &b->routes[i];
-
-        if (r->path_type == TBL_PATH_EXACT) {
-            tbl_slot_insert(exact, l->sec[TBL_OUT_PATH_EXACT].count, b,
-                            r->path, r->vhost, (uint32_t)i);
-            vhosts[r->vhost].exact_lengths |= TBL_LENGTH_BIT(r->path.len);
-        } else if (r->path_type == TBL_PATH_PREFIX) {
-            tbl_slot_insert(prefix, l->sec[TBL_OUT_PATH_PREFIX].count, b,
-                            b->prefix_keys[i], r->vhost, (uint32_t)i);
-            vhosts[r->vhost].prefix_lengths
-                |= TBL_LENGTH_BIT(b->prefix_keys[i].len);
-        }
-    }
-}
-
-static void
-tbl_write_header(const tbl_builder *b, uint8_t *out, const tbl_layout *l,
-                 uint64_t generation)
-{
-    tbl_header hdr;
-
-    memset(&hdr, 0, sizeof(hdr));
-    hdr.magic = TBL_MAGIC;
-    hdr.format_version = TBL_FORMAT_VERSION;
-    hdr.header_size = sizeof(tbl_header);
-    hdr.file_size = l->total;
-    hdr.generation = generation;
-    hdr.built_at_ms = b->built_at_set ? b->built_at_ms : tbl_wall_ms();
-    hdr.section_count = TBL_OUT_COUNT;
-    hdr.catchall_vhost = b->catchall;
-    hdr.default_route = b->default_route;
-    hdr.default_cert = TBL_NONE;
-    memcpy(out + sizeof(hdr), l->sec, sizeof(l->sec));
-    hdr.checksum = tbl_hash64(out + sizeof(hdr), l->total - sizeof(hdr),
-                              TBL_CHECKSUM_SEED);
-    memcpy(out, &hdr, sizeof(hdr));
-}
-
 int
 tbl_builder_finish(tbl_builder *b, uint64_t generation, uint8_t **out,
                    size_t *out_len, char *err, size_t errlen)
 {
-    tbl_layout l;
-    uint8_t   *buf;
-    size_t     i;
-
     if (b->out_of_memory) {
         snprintf(err, errlen, "an earlier call ran out of memory");
         return -1;
     }
-    for (i = 0; i < b->vhost_count; i++) {
-        if (tbl_sort_impl(b, &b->vhosts[i].impl) != 0) {
-            snprintf(err, errlen, "out of memory sorting routes");
-            return -1;
-        }
-    }
-    tbl_layout_plan(b, &l);
-    buf = calloc(1, l.total);
-    if (buf == NULL) {
-        snprintf(err, errlen, "out of memory allocating a %zu-byte table",
-                 l.total);
+    if (tbl_config_ensure(b) != 0) {
+        snprintf(err, errlen, "out of memory writing the default config");
         return -1;
     }
-    if (b->pool.len > 0) {
-        memcpy(buf + l.sec[TBL_OUT_STRINGS].offset, b->pool.data,
-               b->pool.len);
-    }
-    tbl_write_vhosts(b, buf, &l);
-    tbl_write_routes(b, buf, &l);
-    if (b->backend_count > 0) {
-        memcpy(tbl_out_section(buf, &l, TBL_OUT_BACKENDS), b->backends,
-               b->backend_count * sizeof(tbl_backend));
-    }
-    if (b->endpoint_count > 0) {
-        memcpy(tbl_out_section(buf, &l, TBL_OUT_ENDPOINTS), b->endpoints,
-               b->endpoint_count * sizeof(tbl_endpoint));
-    }
-    tbl_write_header(b, buf, &l, generation);
-    *out = buf;
-    *out_len = l.total;
-    return 0;
+    return tbl_serialize(b, generation, out, out_len, err, errlen);
 }

@@ -39,16 +39,6 @@ tbl_hash_load64(const uint8_t *p)
     memcpy(&w, p, sizeof(w));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     w = __builtin_bswap64(w);
-/* Wall clock in milliseconds, for the operator-facing timestamps. */
-static inline uint64_t
-tbl_wall_ms(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 #endif
     return w;
 }
@@ -76,16 +66,6 @@ tbl_hash_load32(const uint8_t *p)
     memcpy(&w, p, sizeof(w));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     w = __builtin_bswap32(w);
-/* Wall clock in milliseconds, for the operator-facing timestamps. */
-static inline uint64_t
-tbl_wall_ms(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 #endif
     return w;
 }
@@ -193,6 +173,18 @@ tbl_slot_find(const tbl_slot *slots, uint32_t cap, const char *strings,
         }
     }
 }
+
+/*
+ * CIDR lists (tbl_cidr.c).  The builder stores every list sorted by
+ * tbl_cidr_order and minimal -- no entry inside an earlier one -- so the
+ * entries are disjoint and the only one that can hold an address is the
+ * last that starts at or below it.  The validator checks the same rules.
+ */
+int tbl_cidr_order(const tbl_cidr *a, const tbl_cidr *b);
+
+/* Whether the 16-byte addr of the given family lies inside net. */
+int tbl_cidr_holds(const tbl_cidr *net, const uint8_t *addr,
+                   unsigned family);
 
 /* Wall clock in milliseconds, for the operator-facing timestamps. */
 static inline uint64_t

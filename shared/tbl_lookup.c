@@ -498,3 +498,29 @@ tbl_lookup_cert(const tbl_view *v, const char *sni, size_t len)
     }
     return c != TBL_NONE ? c : v->hdr->default_cert;
 }
+
+/*
+ * A table without CONFIG gets the numbers of tbl_config_spec_defaults;
+ * its strings are all empty (offset 0 is "" in every pool).
+ */
+static const tbl_config tbl_default_config = {
+    .flags = TBL_CFG_HSTS | TBL_CFG_HSTS_INCLUDE_SUBDOMAINS
+             | TBL_CFG_SSL_REDIRECT,
+    .http_redirect_code = 308,
+    .limit_req_status_code = 503,
+    .limit_conn_status_code = 503,
+    .load_balance = TBL_LB_ROUND_ROBIN,
+    .hsts_max_age = 31536000,
+    .connect_timeout_ms = 5000,
+    .send_timeout_ms = 60000,
+    .read_timeout_ms = 60000,
+    .next_upstream = TBL_NEXT_ERROR | TBL_NEXT_TIMEOUT,
+    .next_upstream_tries = 3,
+    .body_size_max = 1024 * 1024,
+};
+
+const tbl_config *
+tbl_view_config(const tbl_view *v)
+{
+    return v->config != NULL ? v->config : &tbl_default_config;
+}

@@ -19,11 +19,15 @@
 #include "tbl.h"
 #include "tbl_internal.h"
 
+/* CIDR lists already found in order, by first entry (see below). */
+#define TBL_CIDR_SEEN 64
+
 typedef struct {
     tbl_view          *v;
     const tbl_section *sec[TBL_SEC_KIND_MAX + 1];
     char              *err;
     size_t             errlen;
+    uint32_t           cidr_seen[TBL_CIDR_SEEN][2]; /* first, count + 1 */
 } tbl_check;
 
 static int tbl_fail(tbl_check *c, const char *fmt, ...)
@@ -716,12 +720,16 @@ tbl_check_hash(tbl_check *c, const tbl_slot *slots, uint32_t cap,
 static int
 tbl_check_cidr(tbl_check *c, uint32_t i)
 {
-    const tbl_cidr *r = &c->v->cidrs[i];
-    unsigned        bits = r->family == 4 ? 32 : 128, b;
+    static const uint8_t zero[sizeof(((tbl_cidr *)0)->reserved)];
+    const tbl_cidr      *r = &c->v->cidrs[i];
+    unsigned             bits = r->family == 4 ? 32 : 128, b;
 
-    if ((r->family != 4 && r->family != 6) || r->prefix_len > bits) {
-        return tbl_fail(c, "cidrs[%u]: family %u / prefix length %u", i,
-                        r->family, r->prefix_len);
+    if ((r->family != 4 && r->family != 6) || r->prefix_len > bits
+        || memcmp(r->reserved, zero, sizeof(zero)) != 0)
+    {
+        return tbl_fail(c, "cidrs[%u]: family %u / prefix length %u / "
+                           "reserved bytes",
+                        i, r->family, r->prefix_len);
     }
     for (b = r->prefix_len; b < 128; b++) {
         if (r->addr[b / 8] & (0x80u >> (b % 8))) {
@@ -729,6 +737,43 @@ tbl_check_cidr(tbl_check *c, uint32_t i)
                             r->prefix_len);
         }
     }
+    return 0;
+}
+
+/*
+ * A CIDR list a policy or the config refers to: in range, and stored as
+ * tbl_cidr_match needs it -- sorted by tbl_cidr_order, no entry inside
+ * the one before (so all are disjoint).  Policies share lists, so a
+ * small cache of lists already checked keeps this linear in the size of
+ * CIDRS rather than in the number of references.
+ */
+static int
+tbl_check_cidr_list(tbl_check *c, uint32_t first, uint32_t count,
+                    const char *what, uint32_t i, const char *field)
+{
+    const tbl_cidr *l = c->v->cidrs + first;
+    uint32_t       *seen = c->cidr_seen[first % TBL_CIDR_SEEN];
+    uint32_t        k;
+
+    if (tbl_check_range(c, first, count, c->v->cidr_count, what, i, field)
+        != 0)
+    {
+        return -1;
+    }
+    if (count < 2 || (seen[0] == first && seen[1] == count + 1)) {
+        return 0;
+    }
+    for (k = 1; k < count; k++) {
+        if (tbl_cidr_order(&l[k - 1], &l[k]) >= 0
+            || tbl_cidr_holds(&l[k - 1], l[k].addr, l[k].family))
+        {
+            return tbl_fail(c, "%s[%u].%s: cidrs[%u] is out of order or "
+                               "inside cidrs[%u]",
+                            what, i, field, first + k, first + k - 1);
+        }
+    }
+    seen[0] = first;
+    seen[1] = count + 1;
     return 0;
 }
 
@@ -831,12 +876,12 @@ tbl_check_policy(tbl_check *c, uint32_t i)
                         i, p->auth_type, p->backend_protocol, p->load_balance,
                         p->affinity_mode);
     }
-    return tbl_check_range(c, p->limit_allow_first, p->limit_allow_count,
-                           v->cidr_count, "policies", i, "limit_allow_first")
-               || tbl_check_range(c, p->allow_first, p->allow_count,
-                                  v->cidr_count, "policies", i, "allow_first")
-               || tbl_check_range(c, p->deny_first, p->deny_count,
-                                  v->cidr_count, "policies", i, "deny_first")
+    return tbl_check_cidr_list(c, p->limit_allow_first, p->limit_allow_count,
+                               "policies", i, "limit_allow_first")
+               || tbl_check_cidr_list(c, p->allow_first, p->allow_count,
+                                      "policies", i, "allow_first")
+               || tbl_check_cidr_list(c, p->deny_first, p->deny_count,
+                                      "policies", i, "deny_first")
                || tbl_check_index(c, p->default_backend, v->backend_count, 1,
                                   "policies", i, "default_backend")
            ? -1
@@ -900,12 +945,12 @@ tbl_check_config(tbl_check *c)
                                 "no_tls_redirect_locations")
                || tbl_check_str(c, g->global_auth_url, "config", 0,
                                 "global_auth_url")
-               || tbl_check_range(c, g->allow_first, g->allow_count,
-                                  v->cidr_count, "config", 0, "allow_first")
-               || tbl_check_range(c, g->deny_first, g->deny_count,
-                                  v->cidr_count, "config", 0, "deny_first")
-               || tbl_check_range(c, g->block_first, g->block_count,
-                                  v->cidr_count, "config", 0, "block_first")
+               || tbl_check_cidr_list(c, g->allow_first, g->allow_count,
+                                      "config", 0, "allow_first")
+               || tbl_check_cidr_list(c, g->deny_first, g->deny_count,
+                                      "config", 0, "deny_first")
+               || tbl_check_cidr_list(c, g->block_first, g->block_count,
+                                      "config", 0, "block_first")
            ? -1
            : 0;
 }

@@ -311,13 +311,11 @@ tbl_sample_add_optional(uint8_t *buf, size_t *len)
         buf = tbl_sample_add_section(buf, len, TBL_SEC_SNI_WILDCARD,
                                      sizeof(tbl_slot), sni_wild, 4);
     }
-    if (buf != NULL) {
-        buf = tbl_sample_add_section(buf, len, TBL_SEC_CONFIG,
-                                     sizeof(tbl_config), &cfg, 1);
-    }
     if (buf == NULL) {
         return NULL;
     }
+    memcpy(buf + tbl_sample_section(buf, TBL_SEC_CONFIG)->offset, &cfg,
+           sizeof(cfg));
 
     ((tbl_route *)(buf + tbl_sample_section(buf, TBL_SEC_ROUTES)->offset))[0]
         .canary = 0;

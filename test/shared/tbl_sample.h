@@ -2,8 +2,9 @@
  * tbl_sample.h -- sample tables and byte-level table editing, shared by
  * the unit tests and the fuzz seed generator (so it does not depend on
  * cmocka).  The sample is built with the real builder; the editing
- * functions add what the builder does not write yet (the optional
- * sections) or re-seal a table after a test damaged it on purpose.
+ * functions add optional sections with hand-written records (to test the
+ * validator field by field) or re-seal a table after a test damaged it on
+ * purpose.
  */
 #ifndef SHMINGRESS_TBL_SAMPLE_H
 #define SHMINGRESS_TBL_SAMPLE_H
@@ -23,10 +24,12 @@
 int tbl_sample_rich(uint8_t **buf, size_t *len, char *err, size_t errlen);
 
 /*
- * Appends BLOBS, CIDRS, CANARIES, POLICIES, CERTS, SNI_EXACT,
- * SNI_WILDCARD and CONFIG to a tbl_sample_rich table and references
- * them: route 0 has canary 0 and policy 0, vhost 0 cert 0 and policy 1,
- * the header's default cert is 1.  Frees buf; NULL when out of memory.
+ * Appends BLOBS, CIDRS, CANARIES, POLICIES, CERTS, SNI_EXACT and
+ * SNI_WILDCARD to a tbl_sample_rich table, overwrites its CONFIG record,
+ * and references them: route 0 has canary 0 and policy 0, vhost 0 cert 0
+ * and policy 1, the header's default cert is 1.  Records are written by
+ * hand, so tests can corrupt each field.  Frees buf; NULL when out of
+ * memory.
  */
 uint8_t *tbl_sample_add_optional(uint8_t *buf, size_t *len);
 

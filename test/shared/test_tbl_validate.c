@@ -4,8 +4,8 @@
  * truncated at every length, flipped at every byte, and corrupted field
  * by field with the checksum re-sealed so that the structural checks
  * themselves are reached.  The optional sections (canaries, policies,
- * certificates, SNI, CIDRs, config), which the builder does not write
- * yet, are appended by hand and checked the same way.
+ * certificates, SNI, CIDRs, config) are appended with hand-written
+ * records, so every field can be damaged, and checked the same way.
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -783,7 +783,10 @@ test_optional_sections(void **state)
     free(buf);
 }
 
-/* A table without optional sections reads as "none" everywhere. */
+/*
+ * A table with nothing optional reads as "none" everywhere, and its
+ * CONFIG holds the defaults (the builder always writes one).
+ */
 static void
 test_optional_absent(void **state)
 {
@@ -791,8 +794,14 @@ test_optional_absent(void **state)
 
     (void)state;
     build_rich(&t);
-    assert_null(t.view.config);
+    assert_non_null(t.view.config);
+    assert_int_equal(t.view.config->http_redirect_code, 308);
+    assert_string_equal(
+        tbl_view_str(&t.view, t.view.config->forwarded_for_header),
+        "X-Forwarded-For");
     assert_null(t.view.canaries);
+    assert_null(t.view.policies);
+    assert_null(t.view.cidrs);
     assert_null(t.view.blobs);
     assert_int_equal(t.view.cert_count, 0);
     assert_int_equal(tbl_lookup_cert(&t.view, "shop.example.com", 16),
