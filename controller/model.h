@@ -29,10 +29,9 @@ typedef struct {
     void (*owned)(void *data, const ctl_object *ingress);
     /*
      * Something wrong with an Ingress of ours.  reason is one CamelCase
-     * word: InvalidIngress, AnnotationRefused, ServiceNotFound,
-     * PortNotFound, SecretNotFound, PathConflict, DefaultBackendConflict;
-     * message names the field and its value.  The same problem may be
-     * reported more than once per build.
+     * word (InvalidIngress, ServiceNotFound, ...; docs/operations.md
+     * lists them all, as Event reasons); message names the field and its
+     * value.  The same problem may be reported more than once per build.
      */
     void (*problem)(void *data, const ctl_object *ingress, const char *reason,
                     const char *message);
