@@ -1,8 +1,9 @@
 /*
  * test_tbl_builder.c -- what the builder writes: a round trip through the
- * validator, deduplicated strings, stable ids, deterministic bytes, hash
- * load, sorted ImplementationSpecific lists, and the inputs it refuses
- * (duplicate match keys, bad hosts, paths, types and references).
+ * validator, deduplicated strings, stable ids, deterministic bytes (also
+ * after tbl_builder_reset), hash load, sorted ImplementationSpecific
+ * lists, and the inputs it refuses (duplicate match keys, bad hosts,
+ * paths, types and references).
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -117,31 +118,70 @@ test_strings_deduplicated(void **state)
     tbl_test_table_free(&t);
 }
 
-/* The same calls give the same bytes; the build time is an input. */
+/*
+ * Routes of every kind on 200 hosts, plus a certificate, SNI names, a
+ * policy and a canary, so that every section is written.
+ */
 static void
-build_sample(uint8_t **buf, size_t *len, uint64_t gen)
+fill_sample(tbl_builder *b)
 {
-    tbl_builder   *b = tbl_builder_new();
-    tbl_route_spec def = {NULL, TBL_PATH_DEFAULT, TBL_NONE, TBL_NONE,
-                          TBL_NONE, "ns", "default"};
-    char           err[256], host[64], path[64];
-    int            i;
+    static const uint8_t der[] = "chain", key[] = "key";
+    tbl_cert_spec   cs = {der, sizeof(der), key, sizeof(key), 7, 0, "ns",
+                           "tls"};
+    tbl_route_spec  def = {NULL, TBL_PATH_DEFAULT, TBL_NONE, TBL_NONE,
+                           TBL_NONE, "ns", "default"};
+    tbl_canary_spec canary = {0};
+    tbl_policy_spec pol;
+    tbl_cidr        allow;
+    char            err[256], host[64], path[64];
+    uint32_t        cert;
+    int             i;
 
+    cert = tbl_builder_add_cert(b, &cs, err, sizeof(err));
+    assert_int_not_equal(cert, TBL_NONE);
+    assert_int_equal(tbl_cidr_parse("10.0.0.0/8", 10, &allow), 0);
+    tbl_policy_spec_init(&pol);
+    pol.allow = &allow;
+    pol.allow_count = 1;
+    canary.backend = TBL_NONE;
+    canary.weight_total = 100;
     for (i = 0; i < 200; i++) {
-        uint32_t vh, be;
+        tbl_route_spec rs = {path, TBL_PATH_PREFIX, TBL_NONE, TBL_NONE,
+                             TBL_NONE, "ns", "web"};
+        uint32_t       vh, be;
 
         snprintf(host, sizeof(host), i % 3 ? "h%d.example.com" : "*.w%d.io",
                  i);
         vh = tbl_builder_vhost(b, host);
+        assert_int_equal(tbl_builder_add_sni(b, host, cert, err, sizeof(err)),
+                         0);
         snprintf(path, sizeof(path), "svc%d", i % 17);
         be = tbl_test_backend(b, path);
         snprintf(path, sizeof(path), "/p%d/x", i);
         tbl_test_route(b, vh, (uint8_t)(TBL_PATH_EXACT + i % 3), path, be);
-        tbl_test_route(b, vh, TBL_PATH_PREFIX, "/", be);
+        pol.limit_rps = (uint32_t)(i % 5);
+        rs.policy = tbl_builder_add_policy(b, &pol, err, sizeof(err));
+        canary.weight = (uint32_t)(i % 7);
+        rs.canary = tbl_builder_add_canary(b, &canary, err, sizeof(err));
+        rs.path = "/";
+        rs.backend = be;
+        assert_int_equal(tbl_builder_add_route(b, vh, &rs, err, sizeof(err)),
+                         0);
     }
     tbl_test_route(b, tbl_builder_vhost(b, ""), TBL_PATH_IMPL, "/", TBL_NONE);
     assert_int_equal(tbl_builder_set_default(b, &def, err, sizeof(err)), 0);
+    assert_int_equal(tbl_builder_set_default_cert(b, cert), 0);
     tbl_builder_set_built_at(b, 42);
+}
+
+/* The same calls give the same bytes; the build time is an input. */
+static void
+build_sample(uint8_t **buf, size_t *len, uint64_t gen)
+{
+    tbl_builder *b = tbl_builder_new();
+    char         err[256];
+
+    fill_sample(b);
     assert_int_equal(tbl_builder_finish(b, gen, buf, len, err, sizeof(err)),
                      0);
     tbl_builder_free(b);
@@ -185,6 +225,50 @@ test_finish_twice(void **state)
     assert_memory_equal(x, y, xl);
     free(x);
     free(y);
+    tbl_builder_free(b);
+}
+
+/*
+ * A reset builder forgets everything, including the config, the default
+ * certificate and a fixed build time, and then writes exactly what a new
+ * builder writes.
+ */
+static void
+test_reset(void **state)
+{
+    tbl_builder    *b = tbl_builder_new();
+    tbl_config_spec cfg;
+    uint8_t        *x, *y, *z;
+    size_t          xl, yl, zl;
+    char            err[256];
+
+    (void)state;
+    build_sample(&x, &xl, 5);
+    tbl_config_spec_defaults(&cfg);
+    cfg.http_redirect_code = 301;
+    assert_int_equal(tbl_builder_set_config(b, &cfg, err, sizeof(err)), 0);
+    fill_sample(b);
+    tbl_test_route(b, tbl_builder_vhost(b, "more.io"), TBL_PATH_EXACT, "/m",
+                   TBL_NONE);
+    assert_int_equal(tbl_builder_finish(b, 5, &y, &yl, err, sizeof(err)), 0);
+    assert_true(yl != xl || memcmp(x, y, xl) != 0);
+    free(y);
+
+    tbl_builder_reset(b);
+    fill_sample(b);
+    assert_int_equal(tbl_builder_finish(b, 5, &y, &yl, err, sizeof(err)), 0);
+    assert_int_equal(yl, xl);
+    assert_memory_equal(x, y, xl);
+
+    tbl_builder_reset(b);
+    tbl_builder_reset(b);
+    assert_int_equal(tbl_builder_finish(b, 5, &z, &zl, err, sizeof(err)), 0);
+    assert_int_equal(tbl_test_validate(z, zl, err, sizeof(err)), 0);
+    assert_int_equal(((tbl_header *)z)->default_cert, TBL_NONE);
+    assert_true(((tbl_header *)z)->built_at_ms != 42);
+    free(x);
+    free(y);
+    free(z);
     tbl_builder_free(b);
 }
 
@@ -570,6 +654,7 @@ main(void)
         cmocka_unit_test(test_strings_deduplicated),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_finish_twice),
+        cmocka_unit_test(test_reset),
         cmocka_unit_test(test_stable_ids),
         cmocka_unit_test(test_backends),
         cmocka_unit_test(test_hosts),
