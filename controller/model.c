@@ -37,6 +37,7 @@ static void
 build_free(ctl_build *bd)
 {
     ctl_backends_free(bd);
+    ctl_annotations_end(bd);
     ctl_vec_free(&bd->ingresses);
     ctl_vec_free(&bd->paths);
 }
@@ -112,14 +113,21 @@ read_owned_ingresses(ctl_build *bd)
     if (rc == 0)
         qsort(c, owned, sizeof(*c), candidate_compare);
     for (size_t i = 0; i < owned && rc == 0; i++) {
-        int added = ctl_ingress_add(bd, c[i].obj, c[i].info);
+        int added;
+
+        if (c[i].info->values.canary.enabled) {
+            bd->stats->ingresses_owned++;
+            rc = ctl_canary_add(bd, c[i].obj, c[i].info);
+            continue;
+        }
+        added = ctl_ingress_add(bd, c[i].obj, c[i].info);
 
         bd->stats->ingresses_owned++;
         if (added == 0)
             bd->stats->ingresses_skipped++;
         if (added == 1) {
             ctl_tls_secrets_check(bd, c[i].obj);
-            if (ctl_ingress_keep_good(c[i].obj, c[i].info) != 0)
+            if (ctl_ingress_keep_good(bd, c[i].obj, c[i].info) != 0)
                 rc = -1;
         }
         if (added < 0)
@@ -286,7 +294,8 @@ add_routes(ctl_build *bd, const ctl_vec *claims)
     uint32_t vhost = TBL_NONE;
 
     for (size_t c = 0; c < claims->len; c++) {
-        const ctl_path *p = path_at(bd, *CTL_VEC_AT(claims, uint32_t, c));
+        uint32_t pi = *CTL_VEC_AT(claims, uint32_t, c);
+        const ctl_path *p = path_at(bd, pi);
         const ctl_ingress *ing = ingress_at(bd, p->ingress);
         uint32_t backend;
         tbl_route_spec r;
@@ -304,6 +313,8 @@ add_routes(ctl_build *bd, const ctl_vec *claims)
         route_spec_for(ing, backend, &r);
         r.path = p->path;
         r.path_type = p->type;
+        if (ctl_route_annotate(bd, pi, &r) != 0)
+            return -1;
         if (tbl_builder_add_route(bd->b, vhost, &r, err, sizeof(err)) != 0) {
             char qerr[300];
 
@@ -523,6 +534,8 @@ ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
     if (rc == 0)
         rc = merge_paths(&bd, &claims);
     if (rc == 0)
+        rc = ctl_annotations_prepare(&bd, &claims);
+    if (rc == 0)
         rc = add_vhosts(&bd);
     if (rc == 0)
         rc = add_routes(&bd, &claims);
@@ -530,6 +543,8 @@ ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
         rc = set_host_defaults(&bd);
     if (rc == 0)
         rc = set_catchall_default(&bd);
+    if (rc == 0)
+        rc = ctl_annotations_keep(&bd);
     if (rc != 0)
         ctl_log(CTL_LOG_ERROR, "route table not built",
                 "reason=\"out of memory\"");

@@ -84,6 +84,55 @@ ctl_ingress_annotations_reset(ctl_ingress_info *info)
     info->values_state = CTL_VALUES_UNREAD;
 }
 
+/*
+ * The paths of an Ingress that uses regex must compile, and have as many
+ * capture groups as rewrite-target uses.  Exact paths stay exact.
+ * Returns 0 or -1 with e filled.
+ */
+static int
+check_regex_paths(const ctl_object *ing, const ctl_ann_rewrite *rw,
+                  ctl_ann_error *e)
+{
+    const cJSON *rules = ctl_json_array(ctl_json_object(ing->json, "spec"),
+                                        "rules");
+    const cJSON *rule, *p;
+
+    if (!rw->use_regex && rw->rewrite_target == NULL)
+        return 0;
+    cJSON_ArrayForEach(rule, rules)
+    {
+        cJSON_ArrayForEach(p, ctl_json_array(ctl_json_object(rule, "http"),
+                                             "paths"))
+        {
+            const char *path = ctl_json_string(p, "path");
+            const char *type = ctl_json_string(p, "pathType");
+            const char *why;
+            int groups;
+
+            if (path == NULL || (type != NULL && strcmp(type, "Exact") == 0))
+                continue;
+            groups = ctl_ann_regex_groups(path, &why);
+            if (groups < 0) {
+                snprintf(e->key, sizeof(e->key), "%s",
+                         rw->use_regex ? "use-regex" : "rewrite-target");
+                snprintf(e->value, sizeof(e->value), "%s", path);
+                snprintf(e->reason, sizeof(e->reason), "path %s", why);
+                return -1;
+            }
+            if (groups < rw->rewrite_max_group) {
+                snprintf(e->key, sizeof(e->key), "rewrite-target");
+                snprintf(e->value, sizeof(e->value), "%s",
+                         rw->rewrite_target);
+                snprintf(e->reason, sizeof(e->reason),
+                         "uses $%d but path \"%.100s\" has %d capture "
+                         "group(s)", rw->rewrite_max_group, path, groups);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Parses once per version; -1 only when out of memory. */
 static int
 read_values(const ctl_class_rules *r, const ctl_object *ing,
@@ -105,6 +154,9 @@ read_values(const ctl_class_rules *r, const ctl_object *ing,
     info->values_warnings = w.joined;
     if (rc == CTL_ANN_NOMEM || w.nomem)
         return -1;
+    if (rc == CTL_ANN_OK &&
+        check_regex_paths(ing, &info->values.rewrite, &e) != 0)
+        rc = CTL_ANN_INVALID;
     if (rc == CTL_ANN_OK) {
         info->values_state = CTL_VALUES_GOOD;
         return 0;
@@ -165,9 +217,13 @@ forget_gone(const ctl_store *store)
     return 0;
 }
 
+static int ann_build_new(ctl_build *bd);
+
 int
 ctl_annotations_begin(ctl_build *bd)
 {
+    if (ann_build_new(bd) != 0)
+        return -1;
     return forget_gone(bd->store);
 }
 
@@ -203,18 +259,478 @@ ctl_ingress_served_version(ctl_build *bd, const ctl_class_rules *r,
     return 1;
 }
 
-int
-ctl_ingress_keep_good(const ctl_object *ing, ctl_ingress_info *info)
+/* ------------------------------------------------ canaries, regex, emit */
+
+typedef struct {
+    const ctl_object *obj;
+    ctl_ingress_info *info;
+} to_keep;
+
+typedef struct {
+    const ctl_object *obj;
+    ctl_ingress_info *info;
+    bool              paired; /* at least one route took it          */
+} held_canary;
+
+typedef struct {
+    uint32_t        canary; /* into canaries                         */
+    const ctl_path *path;   /* the canary's own path (its backend)   */
+    uint32_t        index;  /* CANARIES index once added, or NONE    */
+} canary_pair;
+
+struct ctl_ann_build {
+    ctl_vec  canaries;    /* held_canary, oldest first               */
+    ctl_vec  pairs;       /* canary_pair                             */
+    ctl_vec  path_pair;   /* uint32_t per bd->paths: pair or NONE    */
+    ctl_vec  policies;    /* uint32_t per bd->ingresses: policy,
+                             NONE, or UNSET                          */
+    ctl_vec  regex_hosts; /* const char *                            */
+    ctl_vec  keep;        /* to_keep: versions to copy after the build */
+    ctl_hmap regex_index; /* host -> regex_hosts                     */
+};
+
+#define POLICY_UNSET (TBL_NONE - 1)
+
+static const ctl_path *
+build_path(const ctl_build *bd, uint32_t i)
 {
-    cJSON *copy;
+    return CTL_VEC_AT(&bd->paths, ctl_path, i);
+}
+
+static const ctl_ingress *
+build_ingress(const ctl_build *bd, uint32_t i)
+{
+    return CTL_VEC_AT(&bd->ingresses, ctl_ingress, i);
+}
+
+static int
+ann_build_new(ctl_build *bd)
+{
+    struct ctl_ann_build *a = calloc(1, sizeof(*a));
+
+    if (a == NULL)
+        return -1;
+    ctl_vec_init(&a->canaries, sizeof(held_canary));
+    ctl_vec_init(&a->pairs, sizeof(canary_pair));
+    ctl_vec_init(&a->path_pair, sizeof(uint32_t));
+    ctl_vec_init(&a->policies, sizeof(uint32_t));
+    ctl_vec_init(&a->regex_hosts, sizeof(const char *));
+    ctl_vec_init(&a->keep, sizeof(to_keep));
+    ctl_hmap_init(&a->regex_index);
+    bd->ann = a;
+    return 0;
+}
+
+void
+ctl_annotations_end(ctl_build *bd)
+{
+    struct ctl_ann_build *a = bd->ann;
+
+    if (a == NULL)
+        return;
+    ctl_vec_free(&a->canaries);
+    ctl_vec_free(&a->pairs);
+    ctl_vec_free(&a->path_pair);
+    ctl_vec_free(&a->policies);
+    ctl_vec_free(&a->regex_hosts);
+    ctl_vec_free(&a->keep);
+    ctl_hmap_free(&a->regex_index);
+    free(a);
+    bd->ann = NULL;
+}
+
+int
+ctl_canary_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
+{
+    int valid = ctl_ingress_spec_read(bd, ing, info);
+    held_canary *h;
+
+    if (valid <= 0) {
+        if (valid == 0)
+            bd->stats->ingresses_skipped++;
+        return valid;
+    }
+    h = ctl_vec_push(&bd->ann->canaries);
+    if (h == NULL)
+        return -1;
+    h->obj = ing;
+    h->info = info;
+    return ctl_ingress_keep_good(bd, ing, info);
+}
+
+/* --- regex hosts */
+
+typedef struct {
+    const ctl_vec *hosts;
+    const char    *host;
+} host_query;
+
+static bool
+regex_host_is(const void *ctx, uint32_t i)
+{
+    const host_query *q = ctx;
+
+    return strcmp(*CTL_VEC_AT(q->hosts, const char *, i), q->host) == 0;
+}
+
+static bool
+is_regex_host(const struct ctl_ann_build *a, const char *host)
+{
+    host_query q = {&a->regex_hosts, host};
+
+    return ctl_hmap_find(&a->regex_index, ctl_hash(host, strlen(host), 0),
+                         regex_host_is, &q) != NULL;
+}
+
+static bool
+ingress_wants_regex(const ctl_ingress_info *info)
+{
+    return info->values.rewrite.use_regex ||
+           info->values.rewrite.rewrite_target != NULL;
+}
+
+/* rewrite-target or use-regex on any path makes every path of its host
+ * a regex, across Ingresses, as ingress-nginx does. */
+static int
+mark_regex_hosts(ctl_build *bd)
+{
+    struct ctl_ann_build *a = bd->ann;
+
+    for (uint32_t i = 0; i < bd->paths.len; i++) {
+        const ctl_path *p = build_path(bd, i);
+        const char **slot;
+
+        if (!ingress_wants_regex(build_ingress(bd, p->ingress)->info) ||
+            is_regex_host(a, p->host))
+            continue;
+        slot = ctl_vec_push(&a->regex_hosts);
+        if (slot == NULL ||
+            ctl_hmap_add(&a->regex_index,
+                         ctl_hash(p->host, strlen(p->host), 0),
+                         (uint32_t)(a->regex_hosts.len - 1)) != 0)
+            return -1;
+        *slot = p->host;
+    }
+    return 0;
+}
+
+static bool
+is_regex_route(const ctl_build *bd, const ctl_path *p)
+{
+    return p->type != TBL_PATH_EXACT && is_regex_host(bd->ann, p->host);
+}
+
+/* --- claim order: regex routes last, longest first (nginx-ingress
+ * sorts regex locations by descending path length; the table tries
+ * regex routes in list order). */
+
+static const ctl_build *sort_bd;
+
+static int
+regex_claim_compare(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    size_t la = strlen(build_path(sort_bd, a)->path);
+    size_t lb = strlen(build_path(sort_bd, b)->path);
+
+    if (la != lb)
+        return la > lb ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+static int
+order_claims(ctl_build *bd, ctl_vec *claims)
+{
+    uint32_t *c = claims->data, *tmp;
+    size_t plain = 0, regex = 0, n = claims->len;
+
+    tmp = malloc((n ? n : 1) * sizeof(*tmp));
+    if (tmp == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_regex_route(bd, build_path(bd, c[i])))
+            c[plain++] = c[i];
+        else
+            tmp[regex++] = c[i];
+    }
+    /* Equal lengths keep path order: oldest Ingress first. */
+    if (regex > 0) {
+        sort_bd = bd;
+        qsort(tmp, regex, sizeof(*tmp), regex_claim_compare);
+        memcpy(c + plain, tmp, regex * sizeof(*tmp));
+    }
+    free(tmp);
+    return 0;
+}
+
+/* --- canary pairing */
+
+typedef struct {
+    const ctl_build *bd;
+    const ctl_vec   *claims;
+    const ctl_path  *path;
+} claim_query;
+
+static bool
+claim_matches(const void *ctx, uint32_t i)
+{
+    const claim_query *q = ctx;
+
+    return ctl_path_same_key(
+        build_path(q->bd, *CTL_VEC_AT(q->claims, uint32_t, i)), q->path);
+}
+
+static void
+log_unpaired(const held_canary *h, const ctl_path *p, const char *why)
+{
+    char qh[300], qp[600];
+
+    ctl_log_object(CTL_LOG_WARN, "canary path not served", h->obj,
+                   "field=spec.rules[%u].http.paths[%u] host=\"%s\" "
+                   "path=\"%s\" reason=\"%s\"",
+                   p->rule, p->index, ctl_log_quote(p->host, qh, sizeof(qh)),
+                   ctl_log_quote(p->path, qp, sizeof(qp)), why);
+}
+
+static int
+pair_path(ctl_build *bd, const ctl_vec *claims, const ctl_hmap *keys,
+          uint32_t ci, const ctl_path *p)
+{
+    struct ctl_ann_build *a = bd->ann;
+    held_canary *h = CTL_VEC_AT(&a->canaries, held_canary, ci);
+    claim_query q = {bd, claims, p};
+    const uint32_t *found = ctl_hmap_find(keys, p->key_hash, claim_matches,
+                                          &q);
+    uint32_t *slot;
+    canary_pair *pair;
+
+    if (found == NULL) {
+        log_unpaired(h, p, "no primary ingress serves this host, path and "
+                           "pathType");
+        return 0;
+    }
+    slot = CTL_VEC_AT(&a->path_pair, uint32_t,
+                      *CTL_VEC_AT(claims, uint32_t, *found));
+    if (*slot != TBL_NONE) {
+        log_unpaired(h, p, "the route already has an older canary; only "
+                           "one canary per route");
+        return 0;
+    }
+    pair = ctl_vec_push(&a->pairs);
+    if (pair == NULL)
+        return -1;
+    pair->canary = ci;
+    pair->path = p;
+    pair->index = TBL_NONE;
+    *slot = (uint32_t)(a->pairs.len - 1);
+    h->paired = true;
+    return 0;
+}
+
+static int
+pair_canaries(ctl_build *bd, const ctl_vec *claims)
+{
+    struct ctl_ann_build *a = bd->ann;
+    uint32_t *pp = NULL;
+    ctl_hmap keys;
+    int rc = 0;
+
+    if (bd->paths.len > 0) {
+        pp = ctl_vec_push_n(&a->path_pair, bd->paths.len);
+        if (pp == NULL)
+            return -1;
+    }
+    for (size_t i = 0; i < bd->paths.len; i++)
+        pp[i] = TBL_NONE;
+    ctl_hmap_init(&keys);
+    for (uint32_t i = 0; i < claims->len && rc == 0; i++) {
+        const ctl_path *p = build_path(bd, *CTL_VEC_AT(claims, uint32_t, i));
+
+        rc = ctl_hmap_add(&keys, p->key_hash, i);
+    }
+    for (uint32_t ci = 0; ci < a->canaries.len && rc == 0; ci++) {
+        held_canary *h = CTL_VEC_AT(&a->canaries, held_canary, ci);
+
+        for (size_t k = 0; k < h->info->paths.len && rc == 0; k++)
+            rc = pair_path(bd, claims, &keys, ci,
+                           CTL_VEC_AT(&h->info->paths, ctl_path, k));
+        if (rc == 0 && !h->paired) {
+            bd->stats->ingresses_skipped++;
+            ctl_log_object(CTL_LOG_WARN, "canary ingress not served", h->obj,
+                           "reason=\"no route of a primary ingress matches "
+                           "its host, path and pathType\"");
+            ctl_model_problem(bd, h->obj, "CanaryWithoutPrimary", "%s",
+                              "no route of a primary ingress matches its "
+                              "host, path and pathType");
+        }
+    }
+    ctl_hmap_free(&keys);
+    return rc;
+}
+
+int
+ctl_annotations_prepare(ctl_build *bd, ctl_vec *claims)
+{
+    uint32_t *pol = NULL;
+
+    if (bd->ingresses.len > 0) {
+        pol = ctl_vec_push_n(&bd->ann->policies, bd->ingresses.len);
+        if (pol == NULL)
+            return -1;
+    }
+    for (size_t i = 0; i < bd->ingresses.len; i++)
+        pol[i] = POLICY_UNSET;
+    if (mark_regex_hosts(bd) != 0 || pair_canaries(bd, claims) != 0)
+        return -1;
+    return order_claims(bd, claims);
+}
+
+/* --- emit */
+
+static void
+policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
+{
+    tbl_policy_spec_init(s);
+    if (v->redirect.from_to_www)
+        s->flags |= TBL_POL_FROM_TO_WWW;
+    if (v->redirect.relative)
+        s->flags |= TBL_POL_RELATIVE_REDIRECTS;
+    if (v->ratelimit.deny)
+        s->flags |= TBL_POL_DENIED;
+    if (v->redirect.url != NULL) {
+        s->redirect_url = v->redirect.url;
+        s->redirect_code = v->redirect.code;
+    }
+    s->app_root = v->rewrite.app_root;
+    s->rewrite_target = v->rewrite.rewrite_target;
+    s->x_forwarded_prefix = v->rewrite.x_forwarded_prefix;
+    s->limit_rps = (uint32_t)v->ratelimit.rps;
+    s->limit_rpm = (uint32_t)v->ratelimit.rpm;
+    s->limit_burst_multiplier = (uint32_t)v->ratelimit.burst_multiplier;
+    s->limit_connections = (uint32_t)v->ratelimit.connections;
+    s->limit_allow = v->ratelimit.allow.v;
+    s->limit_allow_count = v->ratelimit.allow.n;
+}
+
+/* The policy of an Ingress's routes, added once per build; NONE when its
+ * annotations set nothing a policy carries. */
+static uint32_t
+policy_of(ctl_build *bd, uint32_t ingress)
+{
+    uint32_t *slot = CTL_VEC_AT(&bd->ann->policies, uint32_t, ingress);
+    const ctl_ingress *ing = build_ingress(bd, ingress);
+    const ctl_annotations *v = &ing->info->values;
+    tbl_policy_spec spec;
+    char err[256], qerr[300];
+
+    if (*slot != POLICY_UNSET)
+        return *slot;
+    *slot = TBL_NONE;
+    if (v->ratelimit.set == 0 && v->rewrite.set == 0 &&
+        v->redirect.set == 0 && !v->ratelimit.deny)
+        return TBL_NONE;
+    policy_spec_of(v, &spec);
+    *slot = tbl_builder_add_policy(bd->b, &spec, err, sizeof(err));
+    if (*slot == TBL_NONE)
+        ctl_log_object(CTL_LOG_ERROR, "annotations not applied", ing->obj,
+                       "field=metadata.annotations reason=\"%s\"",
+                       ctl_log_quote(err, qerr, sizeof(qerr)));
+    return *slot;
+}
+
+static uint32_t
+canary_of(ctl_build *bd, uint32_t path_index)
+{
+    struct ctl_ann_build *a = bd->ann;
+    uint32_t pi = *CTL_VEC_AT(&a->path_pair, uint32_t, path_index);
+    canary_pair *pair;
+    const held_canary *h;
+    const ctl_ann_canary *c;
+    tbl_canary_spec spec;
+    char err[256], qerr[300];
+
+    if (pi == TBL_NONE)
+        return TBL_NONE;
+    pair = CTL_VEC_AT(&a->pairs, canary_pair, pi);
+    if (pair->index != TBL_NONE)
+        return pair->index;
+    h = CTL_VEC_AT(&a->canaries, held_canary, pair->canary);
+    c = &h->info->values.canary;
+    memset(&spec, 0, sizeof(spec));
+    spec.backend = ctl_backend_resolve(bd, h->obj->namespace_,
+                                       &pair->path->backend, h->obj,
+                                       pair->path);
+    spec.weight = (uint32_t)c->weight;
+    spec.weight_total = (uint32_t)c->weight_total;
+    if (c->header != NULL) {
+        spec.flags |= TBL_CANARY_BY_HEADER;
+        if (c->header_value != NULL)
+            spec.flags |= TBL_CANARY_BY_HEADER_VALUE;
+        else if (c->header_pattern != NULL)
+            spec.flags |= TBL_CANARY_BY_HEADER_PATTERN;
+    }
+    if (c->cookie != NULL)
+        spec.flags |= TBL_CANARY_BY_COOKIE;
+    spec.header = c->header;
+    spec.header_value = c->header_value;
+    spec.header_pattern = c->header_pattern;
+    spec.cookie = c->cookie;
+    spec.ingress_namespace = h->obj->namespace_;
+    spec.ingress_name = h->obj->name;
+    spec.host = pair->path->host;
+    spec.path = pair->path->path;
+    pair->index = tbl_builder_add_canary(bd->b, &spec, err, sizeof(err));
+    if (pair->index == TBL_NONE)
+        ctl_log_object(CTL_LOG_ERROR, "canary not added", h->obj,
+                       "reason=\"%s\"", ctl_log_quote(err, qerr,
+                                                      sizeof(qerr)));
+    return pair->index;
+}
+
+int
+ctl_route_annotate(ctl_build *bd, uint32_t path_index, tbl_route_spec *r)
+{
+    const ctl_path *p = build_path(bd, path_index);
+
+    if (is_regex_route(bd, p))
+        r->path_type = TBL_PATH_REGEX;
+    r->policy = policy_of(bd, p->ingress);
+    r->canary = canary_of(bd, path_index);
+    return 0;
+}
+
+/* ------------------------------------------------------ last good */
+
+int
+ctl_ingress_keep_good(ctl_build *bd, const ctl_object *ing,
+                      ctl_ingress_info *info)
+{
+    to_keep *k;
 
     if (info->kept || is_kept_copy(ing))
         return 0;
-    copy = cJSON_Duplicate(ing->json, 1);
-    if (copy == NULL ||
-        ctl_store_put(kept.good, CTL_KIND_INGRESS, ing->namespace_,
-                      ing->name, copy, ing->origin) != 0)
+    k = ctl_vec_push(&bd->ann->keep);
+    if (k == NULL)
         return -1;
-    info->kept = true;
+    k->obj = ing;
+    k->info = info;
+    return 0;
+}
+
+/* Copies happen after the build: a put may move the kept store's
+ * objects, which the build holds pointers to. */
+int
+ctl_annotations_keep(ctl_build *bd)
+{
+    for (size_t i = 0; i < bd->ann->keep.len; i++) {
+        to_keep *k = CTL_VEC_AT(&bd->ann->keep, to_keep, i);
+        cJSON *copy = cJSON_Duplicate(k->obj->json, 1);
+
+        if (copy == NULL ||
+            ctl_store_put(kept.good, CTL_KIND_INGRESS, k->obj->namespace_,
+                          k->obj->name, copy, k->obj->origin) != 0)
+            return -1;
+        k->info->kept = true;
+    }
     return 0;
 }

@@ -7,8 +7,8 @@
  * is ours; an Ingress with neither is ours only when we take class-less
  * Ingresses (--watch-ingress-without-class, or one of our IngressClasses
  * is the cluster default).  Among our Ingresses, those carrying snippet
- * annotations are refused for good, and canaries are held back until
- * canary support exists.  Validation of the rest is model_ingress.c's.
+ * annotations are refused for good.  Validation of the rest is
+ * model_ingress.c's, their annotations model_annotations.c's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,8 +21,6 @@
 #define OUR_ANNOTATIONS_PREFIX     "shmingress.io"
 #define LEGACY_CLASS_ANNOTATION    "kubernetes.io/ingress.class"
 #define DEFAULT_CLASS_ANNOTATION   "ingressclass.kubernetes.io/is-default-class"
-#define CANARY_REFUSAL \
-    "canary ingresses are not supported yet; the ingress is not served"
 
 static bool
 class_is_ours(const ctl_class_rules *r, const ctl_object *cls)
@@ -117,8 +115,6 @@ ctl_read_annotations(const ctl_class_rules *r, const cJSON *json,
         if (a->snippet == NULL && n >= 8 &&
             strcmp(suffix + n - 8, "-snippet") == 0)
             a->snippet = m->string;
-        else if (strcmp(suffix, "canary") == 0)
-            *(ours ? &a->our_canary : &a->compat_canary) = value;
     }
 }
 
@@ -161,26 +157,6 @@ ctl_ingress_ownership(const ctl_class_rules *r, const ctl_store *store,
                            "reason=\"snippet annotations are never "
                            "supported\"",
                            ctl_log_quote(a->snippet, q, sizeof(q)));
-        return CTL_REFUSED;
-    }
-    /* Our prefix wins over the compatibility prefix. */
-    if (ctl_parse_bool_true(a->our_canary ? a->our_canary
-                                          : a->compat_canary)) {
-        if (a->our_canary != NULL)
-            snprintf(why, whylen,
-                     "metadata.annotations[\"" OUR_ANNOTATIONS_PREFIX
-                     "/canary\"]=\"%s\": " CANARY_REFUSAL, a->our_canary);
-        else
-            snprintf(why, whylen,
-                     "metadata.annotations[\"%.*s/canary\"]=\"%s\": "
-                     CANARY_REFUSAL, (int)r->annotations_prefix_len,
-                     r->annotations_prefix, a->compat_canary);
-        info->refusal_logged = true;
-        if (log)
-            ctl_log_object(CTL_LOG_INFO, "canary ingress not yet supported",
-                           ing,
-                           "reason=\"canary ingresses are not merged as "
-                           "primaries\"");
         return CTL_REFUSED;
     }
     return CTL_OWNED;

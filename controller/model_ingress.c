@@ -535,11 +535,9 @@ parse_spec(ctl_ingress_info *info, const ctl_object *ing)
 }
 
 int
-ctl_ingress_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
+ctl_ingress_spec_read(ctl_build *bd, const ctl_object *ing,
+                      ctl_ingress_info *info)
 {
-    ctl_ingress *slot;
-    uint32_t first = (uint32_t)bd->paths.len;
-
     if (info->spec == CTL_SPEC_UNREAD && parse_spec(info, ing) != 0)
         return -1;
     if (info->spec != CTL_SPEC_VALID) {
@@ -547,6 +545,18 @@ ctl_ingress_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
                           info->invalid ? info->invalid : "invalid spec");
         return 0;
     }
+    return 1;
+}
+
+int
+ctl_ingress_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
+{
+    ctl_ingress *slot;
+    uint32_t first = (uint32_t)bd->paths.len;
+    int valid = ctl_ingress_spec_read(bd, ing, info);
+
+    if (valid != 1)
+        return valid;
     for (size_t i = 0; i < info->paths.len; i++) {
         ctl_path *p = ctl_vec_push(&bd->paths);
 

@@ -79,9 +79,6 @@ const cJSON *ctl_json_array(const cJSON *obj, const char *key);
 const char *ctl_json_string(const cJSON *obj, const char *key);
 const char *ctl_annotation(const cJSON *obj, const char *key);
 
-/* Go's strconv.ParseBool truth values, as annotations are parsed. */
-bool ctl_parse_bool_true(const char *s);
-
 /*
  * Logs one line about an object: msg, then object=<ns/name> and
  * origin=..., then the caller's pairs.
@@ -129,8 +126,6 @@ typedef struct {
 typedef struct {
     const char *legacy_class;  /* kubernetes.io/ingress.class          */
     const char *snippet;       /* the first *-snippet key, either prefix */
-    const char *our_canary;    /* shmingress.io/canary                  */
-    const char *compat_canary; /* <annotations prefix>/canary           */
 } ctl_ingress_annotations;
 
 /*
@@ -198,6 +193,9 @@ typedef struct ctl_build {
     ctl_vec                 endpoints;         /* scratch            */
     ctl_hmap                reported;          /* backend problems   */
     ctl_vec                 reported_refs;     /* handed to the sink */
+
+    /* model_annotations.c: canaries, regex hosts, policies */
+    struct ctl_ann_build   *ann;
 } ctl_build;
 
 /* model_class.c */
@@ -244,6 +242,11 @@ ctl_ingress_info *ctl_ingress_info_of(const ctl_class_rules *r,
 /* Adds an owned Ingress to the build, parsing its spec if needed (an
  * invalid one is logged once, when parsed, and reported to the sink on
  * every build).  Returns 1 added, 0 invalid, -1 out of memory. */
+/* Parses the spec once per version (an invalid one is logged then and
+ * reported every build).  Returns 1 valid, 0 invalid, -1 out of memory. */
+int ctl_ingress_spec_read(ctl_build *bd, const ctl_object *ing,
+                          ctl_ingress_info *info);
+
 int ctl_ingress_add(ctl_build *bd, const ctl_object *ing,
                     ctl_ingress_info *info);
 
@@ -275,9 +278,32 @@ int ctl_ingress_served_version(ctl_build *bd, const ctl_class_rules *r,
                                const ctl_object **ing,
                                ctl_ingress_info **info);
 
-/* Records a served version as the last good one (once per version).  -1
- * when out of memory. */
-int ctl_ingress_keep_good(const ctl_object *ing, ctl_ingress_info *info);
+/* Frees what ctl_annotations_begin and later steps allocated. */
+void ctl_annotations_end(ctl_build *bd);
+
+/* Holds back a canary Ingress (oldest first) until the primaries are
+ * merged.  -1 when out of memory. */
+int ctl_canary_add(ctl_build *bd, const ctl_object *ing,
+                   ctl_ingress_info *info);
+
+/*
+ * After merging: pairs canaries with the claimed routes they match
+ * (host, path, pathType), marks regex hosts and reorders claims so that
+ * regex routes come last, longest path first.  -1 when out of memory.
+ */
+int ctl_annotations_prepare(ctl_build *bd, ctl_vec *claims);
+
+/* Fills a route's type, policy and canary from the annotations of its
+ * Ingress (path_index into bd->paths).  -1 when out of memory. */
+int ctl_route_annotate(ctl_build *bd, uint32_t path_index,
+                       tbl_route_spec *r);
+
+/* Records a served version as the last good one (once per version);
+ * ctl_annotations_keep copies them when the build is done.  -1 when out
+ * of memory. */
+int ctl_ingress_keep_good(ctl_build *bd, const ctl_object *ing,
+                          ctl_ingress_info *info);
+int ctl_annotations_keep(ctl_build *bd);
 
 /* Frees the typed annotations of an Ingress version (its cache reset). */
 void ctl_ingress_annotations_reset(ctl_ingress_info *info);

@@ -174,21 +174,6 @@ ctl_annotation(const cJSON *obj, const char *key)
     return ctl_json_string(ctl_json_object(meta, "annotations"), key);
 }
 
-bool
-ctl_parse_bool_true(const char *s)
-{
-    static const char *const truths[] = {"1", "t", "T", "true", "TRUE",
-                                         "True"};
-
-    if (s == NULL)
-        return false;
-    for (size_t i = 0; i < sizeof(truths) / sizeof(truths[0]); i++) {
-        if (strcmp(s, truths[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
 void
 ctl_log_object(ctl_log_level level, const char *msg, const ctl_object *obj,
                const char *kv_fmt, ...)

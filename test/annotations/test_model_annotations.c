@@ -118,6 +118,43 @@ test_deleted_ingress_forgets_its_good_version(void **state)
     fx_free(&f);
 }
 
+/* Served old versions and new good versions in one build: the copies
+ * made at the end must not disturb the build. */
+static void
+test_many_kept_versions(void **state)
+{
+    fixture f;
+    char name[32], host[64], spec[300];
+
+    (void)state;
+    setup(&f);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "ing%d", i);
+        snprintf(host, sizeof(host), "h%d.example", i);
+        snprintf(spec, sizeof(spec),
+                 FX_RULES(FX_RULE("%s", FX_PATH("/", "Prefix", "a", 80))),
+                 host);
+        fx_ingress(&f, "default", name, NULL, "", spec);
+    }
+    fx_build(&f);
+    for (int i = 0; i < 80; i++) {
+        snprintf(name, sizeof(name), "ing%d", i);
+        snprintf(host, sizeof(host), "h%d.example", i);
+        snprintf(spec, sizeof(spec),
+                 FX_RULES(FX_RULE("%s", FX_PATH("/", "Prefix", "b", 80))),
+                 host);
+        fx_ingress(&f, "default", name, NULL,
+                   i % 2 ? "'annotations':{'" NG "limit-rps':'x'}" : "",
+                   spec);
+    }
+    fx_build(&f);
+    assert_string_equal(fx_route(&f, "h1.example", "/"), "a:80");
+    assert_string_equal(fx_route(&f, "h2.example", "/"), "b:80");
+    assert_string_equal(fx_route(&f, "h41.example", "/"), "404");
+    assert_string_equal(fx_route(&f, "h42.example", "/"), "b:80");
+    fx_free(&f);
+}
+
 static void
 test_snippet_refused_by_the_model(void **state)
 {
@@ -164,6 +201,7 @@ main(void)
         cmocka_unit_test(test_invalid_value_rejects_only_its_ingress),
         cmocka_unit_test(test_previous_good_version_is_served),
         cmocka_unit_test(test_deleted_ingress_forgets_its_good_version),
+        cmocka_unit_test(test_many_kept_versions),
         cmocka_unit_test(test_snippet_refused_by_the_model),
         cmocka_unit_test(test_unknown_keys_warn_or_debug),
     };
