@@ -47,6 +47,8 @@ static char *ngx_http_shmingress_route(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_shmingress_health(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_shmingress_limit_zone(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_shmingress_init_process(ngx_cycle_t *cycle);
 static void ngx_http_shmingress_exit_process(ngx_cycle_t *cycle);
 
@@ -69,6 +71,13 @@ static ngx_command_t  ngx_http_shmingress_commands[] = {
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_shmingress_route,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("shmingress_limit_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_shmingress_limit_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -144,6 +153,7 @@ static ngx_int_t
 ngx_http_shmingress_route_handler(ngx_http_request_t *r)
 {
     tbl_match                        m;
+    ngx_int_t                        rc;
     ngx_str_t                       *host;
     ngx_http_shmingress_ctx_t       *ctx;
     ngx_http_shmingress_table_t     *t;
@@ -193,8 +203,14 @@ ngx_http_shmingress_route_handler(ngx_http_request_t *r)
     host = &r->headers_in.server;
 
     tbl_lookup(&t->view, host->len ? (const char *) host->data : "",
-               host->len, (const char *) r->uri.data, r->uri.len, NULL, NULL,
-               &m);
+               host->len, (const char *) r->uri.data, r->uri.len,
+               ngx_http_shmingress_regex_route, ctx, &m);
+
+    rc = ngx_http_shmingress_redirect_www(r, &t->view, &m);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
 
     if (m.kind == TBL_MATCH_NONE) {
         return ngx_http_shmingress_respond(r, NGX_HTTP_NOT_FOUND,
@@ -274,7 +290,9 @@ static ngx_int_t
 ngx_http_shmingress_decide(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, const tbl_view *v, const tbl_match *m)
 {
+    ngx_int_t           rc;
     const tbl_route    *route;
+    const tbl_canary   *cn;
     const tbl_backend  *be;
 
     route = &v->routes[m->route];
@@ -289,6 +307,24 @@ ngx_http_shmingress_decide(ngx_http_request_t *r,
 
     if (ngx_http_shmingress_copy_names(r, ctx, v, route, be) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_shmingress_rewrite(r, ctx, v, route);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    ngx_http_shmingress_limit_prepare(r, ctx, v, route);
+
+    cn = tbl_view_canary(v, route->canary);
+
+    if (cn && ngx_http_shmingress_canary_choose(r, v, cn)) {
+        be = tbl_view_backend(v, cn->backend);
+
+        if (be && ngx_http_shmingress_canary_names(r, ctx, v, be) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     if (be == NULL) {
@@ -531,6 +567,15 @@ ngx_http_shmingress_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_shmingress_route_handler;
 
+    if (smcf->table_dir.len
+        && ngx_http_shmingress_limit_init(cf, smcf->limit_zone_size
+                                              ? smcf->limit_zone_size
+                                              : 10 * 1024 * 1024)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (smcf->ssl_cache_size == NGX_CONF_UNSET) {
         smcf->ssl_cache_size = 1024;
     }
@@ -650,6 +695,35 @@ ngx_http_shmingress_route(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* The size of the rate-limit zone; without it the zone has 10m. */
+static char *
+ngx_http_shmingress_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_shmingress_main_conf_t  *smcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (smcf->limit_zone_size) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    size = ngx_parse_size(&value[1]);
+
+    if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "shmingress_limit_zone \"%V\" is invalid or "
+                           "smaller than %uz", &value[1], 8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->limit_zone_size = size;
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_shmingress_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -691,6 +765,7 @@ ngx_http_shmingress_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_shmingress_table_exit_process(cycle);
     ngx_http_shmingress_balancer_exit_process(cycle);
+    ngx_http_shmingress_regex_exit_process(cycle);
 #if (NGX_HTTP_SSL)
     ngx_http_shmingress_ssl_exit_process();
 #endif

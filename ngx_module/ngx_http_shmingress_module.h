@@ -22,6 +22,10 @@
 #include "tbl.h"
 
 
+/* $0..$9 of a regex path, for rewrite-target */
+#define NGX_HTTP_SHMINGRESS_CAPTURES  10
+
+
 /* One mapped table.<generation> file in one worker. */
 typedef struct {
     tbl_view                        view;
@@ -54,12 +58,33 @@ typedef struct {
     ngx_str_t                       service;
     ngx_str_t                       service_port;
     ngx_str_t                       upstream_name;
+    ngx_str_t                       alternative_upstream_name; /* canary */
     ngx_str_t                       path;
     ngx_str_t                       path_type;
     ngx_str_t                       host_rule;
 
     tbl_endpoint                   *endpoints; /* r->pool copy */
     ngx_uint_t                      nendpoints;
+
+    /* the last regex match of this pass (the route lookup chose) */
+    const tbl_route                *capture_route;
+    u_char                         *capture_subject;
+    ngx_uint_t                      ncaptures;
+    size_t                          captures[2 * NGX_HTTP_SHMINGRESS_CAPTURES];
+
+    ngx_str_t                       x_forwarded_prefix;
+    unsigned                        rewritten:1;
+
+    /* the route's rate limits, unless the client is allowlisted */
+    unsigned                        limit:1;
+    ngx_uint_t                      limit_family;      /* 4 or 6 */
+    u_char                          limit_addr[16];
+    ngx_uint_t                      limit_rps;
+    ngx_uint_t                      limit_rpm;
+    ngx_uint_t                      limit_burst;       /* multiplier */
+    ngx_uint_t                      limit_connections;
+    ngx_uint_t                      limit_req_status;
+    ngx_uint_t                      limit_conn_status;
 } ngx_http_shmingress_ctx_t;
 
 
@@ -67,6 +92,7 @@ typedef struct {
     ngx_str_t                       table_dir; /* NUL-terminated */
     ngx_uint_t                      used;      /* a directive needs it */
     ngx_int_t                       ssl_cache_size;
+    size_t                          limit_zone_size;
 } ngx_http_shmingress_main_conf_t;
 
 
@@ -91,6 +117,28 @@ char *ngx_http_shmingress_balancer(ngx_conf_t *cf, ngx_command_t *cmd,
 void ngx_http_shmingress_balancer_exit_process(ngx_cycle_t *cycle);
 
 ngx_int_t ngx_http_shmingress_add_variables(ngx_conf_t *cf);
+
+int ngx_http_shmingress_regex_route(void *data, const tbl_view *v,
+    const tbl_route *route, const char *path, size_t path_len);
+ngx_int_t ngx_http_shmingress_regex_search(ngx_http_request_t *r,
+    const tbl_view *v, const tbl_canary *cn, ngx_str_t *subject);
+void ngx_http_shmingress_regex_exit_process(ngx_cycle_t *cycle);
+
+ngx_int_t ngx_http_shmingress_canary_choose(ngx_http_request_t *r,
+    const tbl_view *v, const tbl_canary *cn);
+ngx_int_t ngx_http_shmingress_canary_names(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v, const tbl_backend *be);
+
+void ngx_http_shmingress_limit_prepare(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
+    const tbl_route *route);
+ngx_int_t ngx_http_shmingress_limit_init(ngx_conf_t *cf, size_t size);
+
+ngx_int_t ngx_http_shmingress_redirect_www(ngx_http_request_t *r,
+    const tbl_view *v, const tbl_match *m);
+ngx_int_t ngx_http_shmingress_rewrite(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
+    const tbl_route *route);
 
 #if (NGX_HTTP_SSL)
 ngx_int_t ngx_http_shmingress_ssl_add_variables(ngx_conf_t *cf);

@@ -20,12 +20,12 @@
 
 static ngx_int_t ngx_http_shmingress_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_shmingress_variable_empty(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_shmingress_variable_generation(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_shmingress_variable_route_id(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_shmingress_variable_forwarded_prefix(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static void ngx_http_shmingress_variable_set_empty(
     ngx_http_variable_value_t *v);
 
@@ -61,10 +61,11 @@ static ngx_http_variable_t  ngx_http_shmingress_vars[] = {
       offsetof(ngx_http_shmingress_ctx_t, upstream_name),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    /* the canary backend's name once canaries exist; empty until then */
+    /* the canary backend's name when the canary serves, else empty */
     { ngx_string("shmingress_alternative_upstream_name"), NULL,
-      ngx_http_shmingress_variable_empty, 0,
-      0, 0 },
+      ngx_http_shmingress_variable_str,
+      offsetof(ngx_http_shmingress_ctx_t, alternative_upstream_name),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("shmingress_path"), NULL,
       ngx_http_shmingress_variable_str,
@@ -79,6 +80,10 @@ static ngx_http_variable_t  ngx_http_shmingress_vars[] = {
     { ngx_string("shmingress_host_rule"), NULL,
       ngx_http_shmingress_variable_str,
       offsetof(ngx_http_shmingress_ctx_t, host_rule),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("shmingress_x_forwarded_prefix"), NULL,
+      ngx_http_shmingress_variable_forwarded_prefix, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("shmingress_generation"), NULL,
@@ -138,11 +143,30 @@ ngx_http_shmingress_variable_str(ngx_http_request_t *r,
 }
 
 
+/*
+ * x-forwarded-prefix of a rewritten request, otherwise the client's own
+ * X-Forwarded-Prefix, which ingress-nginx passes through untouched.
+ */
 static ngx_int_t
-ngx_http_shmingress_variable_empty(ngx_http_request_t *r,
+ngx_http_shmingress_variable_forwarded_prefix(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_http_shmingress_variable_set_empty(v);
+    ngx_str_t                   name = ngx_string("http_x_forwarded_prefix");
+    ngx_http_shmingress_ctx_t  *ctx;
+
+    ctx = ngx_http_shmingress_get_ctx(r);
+
+    if (ctx == NULL || !ctx->rewritten || ctx->x_forwarded_prefix.len == 0) {
+        return ngx_http_variable_unknown_header(v, &name,
+                                                &r->headers_in.headers.part,
+                                                sizeof("http_") - 1);
+    }
+
+    v->len = ctx->x_forwarded_prefix.len;
+    v->data = ctx->x_forwarded_prefix.data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
 
     return NGX_OK;
 }

@@ -7,12 +7,23 @@
  *
  *   backend ID NS/SVC:PORT [!missing-service] [!missing-port]
  *           [!no-endpoints] [IPV4:PORT | [IPV6]:PORT]...
- *   route HOST TYPE PATH ID|- INGRESS_NS/INGRESS_NAME
+ *   policy ID [KEY=VALUE]...
+ *   canary ID BACKEND_ID|- [KEY=VALUE]...
+ *   route HOST TYPE PATH ID|- INGRESS_NS/INGRESS_NAME [policy=ID]
+ *         [canary=ID]
  *   host-default HOST ID INGRESS_NS/INGRESS_NAME
+ *   host-policy HOST ID
  *   default ID
+ *   config [KEY=VALUE]...
  *
- * HOST "*" is the catch-all; TYPE is Exact, Prefix or
- * ImplementationSpecific; PORT that is not a number is a port name.
+ * HOST "*" is the catch-all; TYPE is Exact, Prefix, ImplementationSpecific
+ * or Regex; PORT that is not a number is a port name.  Policy keys:
+ * redirect=CODE,URL app-root=PATH rewrite=TARGET x-forwarded-prefix=P
+ * limit-rps=N limit-rpm=N burst-multiplier=N limit-connections=N
+ * limit-allow=CIDR[,CIDR...], and the flags from-to-www,
+ * relative-redirects.  Canary keys: weight=N total=N header=NAME
+ * header-value=V header-pattern=RE cookie=NAME.  Config keys:
+ * http-redirect-code=N limit-req-status=N limit-conn-status=N.
  *
  *   shmingress-test-table publish DIR SPEC            prints the generation
  *   shmingress-test-table publish-corrupt DIR SPEC    one byte flipped
@@ -32,6 +43,7 @@
 
 #define MAX_BACKENDS  64
 #define MAX_ENDPOINTS 64
+#define MAX_CIDRS     16
 #define MAX_TOKENS    (MAX_ENDPOINTS + 8)
 #define UNKNOWN       (TBL_NONE - 1)
 
@@ -44,6 +56,10 @@ typedef struct {
     tbl_builder *b;
     backend_name backends[MAX_BACKENDS];
     size_t       nbackends;
+    backend_name policies[MAX_BACKENDS];
+    size_t       npolicies;
+    backend_name canaries[MAX_BACKENDS];
+    size_t       ncanaries;
     char         err[256];
 } spec_state;
 
@@ -119,21 +135,263 @@ parse_endpoint(const char *text, tbl_endpoint *ep)
     return -1;
 }
 
-/* The builder index for a backend ID; TBL_NONE for "-". */
+/* The builder index for an ID among names; TBL_NONE for "-". */
 static uint32_t
-find_backend(const spec_state *s, const char *id)
+find_name(const backend_name *names, size_t n, const char *id)
 {
     size_t i;
 
     if (strcmp(id, "-") == 0) {
         return TBL_NONE;
     }
-    for (i = 0; i < s->nbackends; i++) {
-        if (strcmp(s->backends[i].id, id) == 0) {
-            return s->backends[i].index;
+    for (i = 0; i < n; i++) {
+        if (strcmp(names[i].id, id) == 0) {
+            return names[i].index;
         }
     }
     return UNKNOWN;
+}
+
+static uint32_t
+find_backend(const spec_state *s, const char *id)
+{
+    return find_name(s->backends, s->nbackends, id);
+}
+
+static int
+remember(spec_state *s, backend_name *names, size_t *n, int line,
+         const char *id, uint32_t index)
+{
+    if (index == TBL_NONE) {
+        return -1;
+    }
+    if (*n == MAX_BACKENDS) {
+        return fail(s, line, "too many", id);
+    }
+    snprintf(names[*n].id, sizeof(names[0].id), "%s", id);
+    names[*n].index = index;
+    (*n)++;
+    return 0;
+}
+
+/* "KEY=VALUE": *value points after '=' (NULL for a bare flag). */
+static const char *
+key_value(char *tok, const char **value)
+{
+    char *eq = strchr(tok, '=');
+
+    *value = NULL;
+    if (eq) {
+        *eq = '\0';
+        *value = eq + 1;
+    }
+    return tok;
+}
+
+static int
+parse_cidrs(const char *list, tbl_cidr *out, size_t *n)
+{
+    const char *p = list, *comma;
+
+    *n = 0;
+    while (*p && *n < MAX_CIDRS) {
+        comma = strchr(p, ',');
+        if (tbl_cidr_parse(p, comma ? (size_t)(comma - p) : strlen(p),
+                           &out[*n]) != 0) {
+            return -1;
+        }
+        (*n)++;
+        p = comma ? comma + 1 : p + strlen(p);
+    }
+    return 0;
+}
+
+static int
+set_policy_key(tbl_policy_spec *p, tbl_cidr *allow, const char *key,
+               const char *value)
+{
+    if (value == NULL) {
+        if (strcmp(key, "from-to-www") == 0) {
+            p->flags |= TBL_POL_FROM_TO_WWW;
+        } else if (strcmp(key, "relative-redirects") == 0) {
+            p->flags |= TBL_POL_RELATIVE_REDIRECTS;
+        } else {
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "redirect") == 0 && strchr(value, ',')) {
+        p->redirect_code = (uint16_t)strtoul(value, NULL, 10);
+        p->redirect_url = strchr(value, ',') + 1;
+    } else if (strcmp(key, "app-root") == 0) {
+        p->app_root = value;
+    } else if (strcmp(key, "rewrite") == 0) {
+        p->rewrite_target = value;
+    } else if (strcmp(key, "x-forwarded-prefix") == 0) {
+        p->x_forwarded_prefix = value;
+    } else if (strcmp(key, "limit-rps") == 0) {
+        p->limit_rps = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "limit-rpm") == 0) {
+        p->limit_rpm = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "burst-multiplier") == 0) {
+        p->limit_burst_multiplier = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "limit-connections") == 0) {
+        p->limit_connections = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "limit-allow") == 0) {
+        p->limit_allow = allow;
+        return parse_cidrs(value, allow, &p->limit_allow_count);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+add_policy(spec_state *s, int line, char **tok, int ntok)
+{
+    tbl_policy_spec spec;
+    tbl_cidr        allow[MAX_CIDRS];
+    const char     *key, *value;
+    int             i;
+
+    if (ntok < 2) {
+        return fail(s, line, "cannot add policy", tok[0]);
+    }
+    tbl_policy_spec_init(&spec);
+    spec.limit_burst_multiplier = 5;
+    for (i = 2; i < ntok; i++) {
+        key = key_value(tok[i], &value);
+        if (set_policy_key(&spec, allow, key, value) != 0) {
+            return fail(s, line, "bad policy key", key);
+        }
+    }
+    return remember(s, s->policies, &s->npolicies, line, tok[1],
+                    tbl_builder_add_policy(s->b, &spec, s->err,
+                                           sizeof(s->err)));
+}
+
+static int
+set_canary_key(tbl_canary_spec *c, const char *key, const char *value)
+{
+    if (value == NULL) {
+        return -1;
+    }
+    if (strcmp(key, "weight") == 0) {
+        c->weight = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "total") == 0) {
+        c->weight_total = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "header") == 0) {
+        c->header = value;
+        c->flags |= TBL_CANARY_BY_HEADER;
+    } else if (strcmp(key, "header-value") == 0) {
+        c->header_value = value;
+        c->flags |= TBL_CANARY_BY_HEADER_VALUE;
+    } else if (strcmp(key, "header-pattern") == 0) {
+        c->header_pattern = value;
+        c->flags |= TBL_CANARY_BY_HEADER_PATTERN;
+    } else if (strcmp(key, "cookie") == 0) {
+        c->cookie = value;
+        c->flags |= TBL_CANARY_BY_COOKIE;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+add_canary(spec_state *s, int line, char **tok, int ntok)
+{
+    tbl_canary_spec spec = {0};
+    const char     *key, *value;
+    int             i;
+
+    if (ntok < 3) {
+        return fail(s, line, "cannot add canary", tok[0]);
+    }
+    spec.backend = find_backend(s, tok[2]);
+    if (spec.backend == UNKNOWN) {
+        return fail(s, line, "unknown backend", tok[2]);
+    }
+    spec.weight_total = 100;
+    spec.ingress_namespace = "default";
+    spec.ingress_name = tok[1];
+    spec.host = "";
+    spec.path = tok[1];
+    for (i = 3; i < ntok; i++) {
+        key = key_value(tok[i], &value);
+        if (set_canary_key(&spec, key, value) != 0) {
+            return fail(s, line, "bad canary key", key);
+        }
+    }
+    return remember(s, s->canaries, &s->ncanaries, line, tok[1],
+                    tbl_builder_add_canary(s->b, &spec, s->err,
+                                           sizeof(s->err)));
+}
+
+static int
+set_config(spec_state *s, int line, char **tok, int ntok)
+{
+    tbl_config_spec spec;
+    const char     *key, *value;
+    int             i;
+
+    tbl_config_spec_defaults(&spec);
+    for (i = 1; i < ntok; i++) {
+        key = key_value(tok[i], &value);
+        if (value == NULL) {
+            return fail(s, line, "bad config key", key);
+        } else if (strcmp(key, "http-redirect-code") == 0) {
+            spec.http_redirect_code = (uint16_t)strtoul(value, NULL, 10);
+        } else if (strcmp(key, "limit-req-status") == 0) {
+            spec.limit_req_status_code = (uint16_t)strtoul(value, NULL, 10);
+        } else if (strcmp(key, "limit-conn-status") == 0) {
+            spec.limit_conn_status_code = (uint16_t)strtoul(value, NULL, 10);
+        } else {
+            return fail(s, line, "bad config key", key);
+        }
+    }
+    return tbl_builder_set_config(s->b, &spec, s->err, sizeof(s->err));
+}
+
+static int
+set_host_policy(spec_state *s, int line, char **tok, int ntok)
+{
+    uint32_t vhost, policy;
+
+    if (ntok != 3) {
+        return fail(s, line, "cannot parse line", tok[0]);
+    }
+    vhost = tbl_builder_vhost(s->b, tok[1]);
+    policy = find_name(s->policies, s->npolicies, tok[2]);
+    if (vhost == TBL_NONE || policy == UNKNOWN ||
+        tbl_builder_set_vhost_policy(s->b, vhost, policy) != 0) {
+        return fail(s, line, "bad host policy", tok[2]);
+    }
+    return 0;
+}
+
+/* The optional policy=ID and canary=ID at the end of a route line. */
+static int
+route_refs(spec_state *s, int line, char **tok, int ntok,
+           tbl_route_spec *spec)
+{
+    const char *key, *value;
+    int         i;
+
+    for (i = 0; i < ntok; i++) {
+        key = key_value(tok[i], &value);
+        if (value && strcmp(key, "policy") == 0) {
+            spec->policy = find_name(s->policies, s->npolicies, value);
+        } else if (value && strcmp(key, "canary") == 0) {
+            spec->canary = find_name(s->canaries, s->ncanaries, value);
+        } else {
+            return fail(s, line, "bad route option", key);
+        }
+        if (spec->policy == UNKNOWN || spec->canary == UNKNOWN) {
+            return fail(s, line, "unknown reference", value);
+        }
+    }
+    return 0;
 }
 
 static int
@@ -203,6 +461,9 @@ path_type(const char *name)
     if (strcmp(name, "ImplementationSpecific") == 0) {
         return TBL_PATH_IMPL;
     }
+    if (strcmp(name, "Regex") == 0) {
+        return TBL_PATH_REGEX;
+    }
     return -1;
 }
 
@@ -219,7 +480,10 @@ parse_route(spec_state *s, int line, char **tok, int ntok,
     int         type;
 
     *host = NULL;
-    if (strcmp(tok[0], "route") == 0 && ntok == 6) {
+    if (strcmp(tok[0], "route") == 0 && ntok >= 6) {
+        if (route_refs(s, line, tok + 6, ntok - 6, spec) != 0) {
+            return -1;
+        }
         type = path_type(tok[2]);
         if (type < 0) {
             return fail(s, line, "bad path type", tok[2]);
@@ -303,6 +567,18 @@ parse_line(spec_state *s, int line, char *text)
     }
     if (strcmp(tok[0], "backend") == 0) {
         return add_backend(s, line, tok, ntok);
+    }
+    if (strcmp(tok[0], "policy") == 0) {
+        return add_policy(s, line, tok, ntok);
+    }
+    if (strcmp(tok[0], "canary") == 0) {
+        return add_canary(s, line, tok, ntok);
+    }
+    if (strcmp(tok[0], "host-policy") == 0) {
+        return set_host_policy(s, line, tok, ntok);
+    }
+    if (strcmp(tok[0], "config") == 0) {
+        return set_config(s, line, tok, ntok);
     }
     return add_route(s, line, tok, ntok);
 }

@@ -64,3 +64,51 @@ def test_no_memory_errors_or_leaks(tmp_path, backends):
     assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
     assert not re.search(r"Invalid (read|write|free)|uninitialised|"
                          r"Mismatched free|Syscall param", report), report
+
+
+def test_policies_canaries_and_limits_under_valgrind(tmp_path, backends):
+    log = str(tmp_path / "valgrind.log")
+    nginx = Nginx(tmp_path / "state", valgrind=[
+        "valgrind", "--quiet", "--leak-check=full",
+        "--errors-for-leak-kinds=definite", "--log-file=" + log])
+    nginx.start()
+    try:
+        a, b = backends("svc-a"), backends("svc-b")
+        table = """
+            backend a default/svc-a:80 %s
+            backend b default/svc-b:80 %s
+            policy rw rewrite=/$2?v=1 x-forwarded-prefix=/$1
+            policy lim limit-rps=1 burst-multiplier=2 limit-connections=5
+            policy www from-to-www app-root=/home
+            policy bad rewrite=/x
+            canary c b header=X-Canary header-pattern=^on cookie=k weight=50
+            route a.example.com Regex /(api)(/|$)(.*) a default/ing policy=rw
+            route a.example.com Regex /broken( a default/ing policy=bad
+            route a.example.com Prefix /lim a default/ing policy=lim
+            route a.example.com Prefix / a default/ing canary=c
+            route example.com Prefix / a default/ing policy=www
+        """ % (endpoint(a), endpoint(b))
+        statuses = set()
+        for i in range(200):
+            if i % 50 == 0:
+                nginx.publish(table)
+            path, host, headers = [
+                ("/api/x?q=1", "a.example.com", {}),
+                ("/API", "a.example.com", {}),
+                ("/lim", "a.example.com", {}),
+                ("/", "a.example.com", {"X-Canary": "on"}),
+                ("/", "a.example.com", {"Cookie": "k=never"}),
+                ("/", "www.example.com", {}),
+                ("/", "example.com", {}),
+            ][i % 7]
+            statuses.add(nginx.request(path, host=host,
+                                       headers=headers).status)
+        assert statuses == {200, 302, 308, 503}
+    finally:
+        assert nginx.stop() == 0
+
+    with open(log) as f:
+        report = f.read()
+    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
+    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
+                         r"Mismatched free|Syscall param", report), report

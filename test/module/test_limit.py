@@ -1,0 +1,94 @@
+"""Rate limiting from route policies: limit-rps/rpm with the burst,
+recovery, the allowlist, limit-connections, the status codes, and
+buckets that survive table swaps."""
+
+import threading
+import time
+
+from conftest import endpoint
+
+
+def limited(backend, policy, extra=""):
+    return """
+        backend a default/svc-a:80 %s
+        policy p %s
+        %s
+        route a.example.com Prefix / a default/ing policy=p
+        route b.example.com Prefix / a default/other
+    """ % (endpoint(backend), policy, extra)
+
+
+def statuses(nginx, n, host="a.example.com", path="/"):
+    return [nginx.request(path, host=host).status for _ in range(n)]
+
+
+def test_burst_then_503_then_recovery(nginx, backends):
+    a = backends("svc-a")
+    # 1 r/s, burst 1 x 3: the first request and three more pass at once
+    nginx.publish(limited(a, "limit-rps=1 burst-multiplier=3"))
+
+    got = statuses(nginx, 6)
+    assert got[:4] == [200] * 4, got
+    assert got[4:] == [503, 503], got
+    assert "limiting requests of route" in nginx.error_log()
+
+    # other routes are not limited by this one's bucket
+    assert statuses(nginx, 6, host="b.example.com") == [200] * 6
+
+    time.sleep(2.2)
+    got = statuses(nginx, 3)
+    assert got[:2] == [200, 200] and got[2] == 503, got
+
+
+def test_rpm_and_configured_status_code(nginx, backends):
+    a = backends("svc-a")
+    # 2 r/m, burst 2 x 1: the first request and two more
+    nginx.publish(limited(a, "limit-rpm=2 burst-multiplier=1",
+                          "config limit-req-status=429"))
+    got = statuses(nginx, 5)
+    assert got == [200, 200, 200, 429, 429], got
+
+
+def test_allowlisted_clients_are_not_limited(nginx, backends):
+    a = backends("svc-a")
+    nginx.publish(limited(a, "limit-rps=1 burst-multiplier=1 "
+                             "limit-allow=10.0.0.0/8,127.0.0.0/24"))
+    assert statuses(nginx, 10) == [200] * 10
+
+    nginx.publish(limited(a, "limit-rps=1 burst-multiplier=1 "
+                             "limit-allow=10.0.0.0/8,::1/128"))
+    assert 503 in statuses(nginx, 5)
+
+
+def test_limits_survive_a_table_swap(nginx, backends):
+    a = backends("svc-a")
+    spec = limited(a, "limit-rps=1 burst-multiplier=2")
+    nginx.publish(spec)
+    assert statuses(nginx, 3) == [200] * 3
+    # the same route in a new table keeps the client's bucket
+    nginx.publish(spec + "route c.example.com Prefix / a default/third\n")
+    assert statuses(nginx, 2) == [503, 503]
+
+
+def test_limit_connections_counts_requests_in_flight(nginx, backends):
+    a = backends("svc-a")
+    nginx.publish(limited(a, "limit-connections=2",
+                          "config limit-conn-status=429"))
+
+    results = []
+
+    def slow():
+        r = nginx.request("/", host="a.example.com",
+                          headers={"X-Echo-Sleep": "1.5"})
+        results.append(r.status)
+
+    threads = [threading.Thread(target=slow) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    assert nginx.request("/", host="a.example.com").status == 429
+    for t in threads:
+        t.join()
+    assert results == [200, 200]
+    # released when the requests ended
+    assert statuses(nginx, 3) == [200] * 3
