@@ -43,6 +43,7 @@ struct kube_event_rec {
     char           *message;
     char           *uid;      /* of the Ingress version last seen    */
     char           *rv;
+    char           *generation; /* its metadata.generation           */
     uint64_t        seen;     /* report that last named it           */
     bool            present;  /* in the last complete report         */
     bool            listed;   /* on the send list                    */
@@ -166,6 +167,7 @@ kube_events_remove(kube_events *ev, kube_event_rec *rec)
     free(rec->message);
     free(rec->uid);
     free(rec->rv);
+    free(rec->generation);
     free(rec->event);
     free(rec);
     kube_keymap_del(&ev->records, key->ns, key->name);
@@ -228,8 +230,8 @@ kube_events_begin(void *data)
 
 /*
  * Counts an occurrence when the problem is new to the last complete
- * report, or its Ingress changed since (a new version that still has
- * the problem).
+ * report, or the Ingress's spec changed since (metadata.generation: a
+ * status write, ours included, is no new occurrence).
  */
 static void
 kube_events_problem(void *data, const ctl_object *ing, const char *reason,
@@ -237,6 +239,9 @@ kube_events_problem(void *data, const ctl_object *ing, const char *reason,
 {
     kube_events *ev = data;
     const char *rv = kube_events_meta(ing, "resourceVersion");
+    const cJSON *gen = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(ing->json, "metadata"), "generation");
+    char generation[32];
     kube_event_rec *rec;
     char key[2048];
     bool occurred;
@@ -252,8 +257,12 @@ kube_events_problem(void *data, const ctl_object *ing, const char *reason,
     if (rec->seen == ev->report)
         return;
     rec->seen = ev->report;
-    occurred = !rec->present || rec->rv == NULL || strcmp(rec->rv, rv) != 0;
+    snprintf(generation, sizeof(generation), "%.0f",
+             cJSON_IsNumber(gen) ? gen->valuedouble : 0.0);
+    occurred = !rec->present || rec->generation == NULL ||
+               strcmp(rec->generation, generation) != 0;
     if (kube_events_replace(&rec->rv, rv) < 0 ||
+        kube_events_replace(&rec->generation, generation) < 0 ||
         kube_events_replace(&rec->uid, kube_events_meta(ing, "uid")) < 0)
         return;
     if (!occurred)
@@ -630,6 +639,7 @@ kube_events_free(kube_events *ev)
         free(rec->message);
         free(rec->uid);
         free(rec->rv);
+        free(rec->generation);
         free(rec->event);
         free(rec);
     }

@@ -5,8 +5,9 @@
  * The model reports problems on every build (ctl_model_sink): invalid
  * Ingresses, refused annotations, missing Services, ports and Secrets,
  * conflicts.  An occurrence is a problem that appears, reappears, or is
- * still there in a new version of its Ingress; a problem merely seen
- * again by a rebuild for some other reason is not a new occurrence.
+ * still there after a change of its Ingress's spec (a new
+ * metadata.generation); a problem merely seen again by a rebuild for
+ * some other reason, a status write among them, is no new occurrence.
  *
  * Like client-go's event correlator, one Event object stands for one
  * (Ingress, reason, message): the first occurrence creates it, later ones
