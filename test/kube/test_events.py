@@ -50,13 +50,18 @@ def test_missing_service_is_one_event_whose_count_grows(api, controller):
     assert ev["message"] == ('spec.rules[0].http.paths[0].backend.service.'
                              'name="gone": Service shop/gone not found')
 
-    # New versions of the Ingress with the same problem count on the same
-    # Event; rebuilds for unrelated changes do not count at all.
+    # Changes of the Ingress's spec that keep the problem count on the
+    # same Event; rebuilds for other reasons (an annotation, endpoints)
+    # do not count at all.
     for n in range(2):
-        def annotate(obj, n=n):
-            obj["metadata"].setdefault("annotations", {})["rev"] = str(n)
-        edit(api, "ingresses", "shop", "orphan", annotate)
+        def rehost(obj, n=n):
+            obj["spec"]["rules"][0]["host"] = f"orphan{n}.example.com"
+        edit(api, "ingresses", "shop", "orphan", rehost)
         wait_event(api, "shop", "orphan", "ServiceNotFound", count=n + 2)
+
+    def annotate(obj):
+        obj["metadata"].setdefault("annotations", {})["team"] = "shop"
+    edit(api, "ingresses", "shop", "orphan", annotate)
     for i in range(3):
         app.addresses = [f"10.1.0.{i + 5}"]
         api.update(app.slice())

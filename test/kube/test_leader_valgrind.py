@@ -41,9 +41,9 @@ def test_writers_under_valgrind(api, controller, tmp_path):
     wait_lb(api, "shop", "web", ADDRESS, deadline=120)
     wait_event(api, "shop", "orphan", "ServiceNotFound", deadline=60)
 
-    def annotate(obj):
-        obj["metadata"].setdefault("annotations", {})["rev"] = "2"
-    edit(api, "ingresses", "shop", "orphan", annotate)
+    def rehost(obj):
+        obj["spec"]["rules"][0]["host"] = "orphan2.example.com"
+    edit(api, "ingresses", "shop", "orphan", rehost)
     wait_event(api, "shop", "orphan", "ServiceNotFound", count=2,
                deadline=60)
 
