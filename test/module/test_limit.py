@@ -2,10 +2,42 @@
 recovery, the allowlist, limit-connections, the status codes, and
 buckets that survive table swaps."""
 
+import http.client
 import threading
 import time
 
-from conftest import endpoint
+from conftest import Nginx, endpoint
+
+
+class LimitNginx(Nginx):
+    """The shipped configuration with a given limit zone size, also
+    listening on [::1]."""
+
+    def __init__(self, state, zone="10m"):
+        super().__init__(state)
+        self.zone = zone
+
+    def render(self):
+        path = super().render()
+        with open(path) as f:
+            conf = f.read()
+        conf = conf.replace("shmingress_limit_zone 10m;",
+                            "shmingress_limit_zone %s;" % self.zone)
+        conf = conf.replace(
+            "listen 127.0.0.1:%d default_server;" % self.http_port,
+            "listen 127.0.0.1:%d default_server;\n"
+            "        listen [::1]:%d default_server;"
+            % (self.http_port, self.http_port))
+        with open(path, "w") as f:
+            f.write(conf)
+        return path
+
+    def request6(self, path, host):
+        conn = http.client.HTTPConnection("::1", self.http_port, timeout=30)
+        try:
+            return self.request(path, host=host, conn=conn)
+        finally:
+            conn.close()
 
 
 def limited(backend, policy, extra=""):
@@ -92,3 +124,44 @@ def test_limit_connections_counts_requests_in_flight(nginx, backends):
     assert results == [200, 200]
     # released when the requests ended
     assert statuses(nginx, 3) == [200] * 3
+
+
+def test_ipv6_clients_have_buckets_of_their_own(tmp_path, backends):
+    a = backends("svc-a")
+    server = LimitNginx(tmp_path / "state").start()
+    try:
+        server.publish(limited(a, "limit-rps=1 burst-multiplier=1"))
+        assert statuses(server, 3) == [200, 200, 503]
+        got = [server.request6("/", "a.example.com").status
+               for _ in range(3)]
+        assert got == [200, 200, 503]
+
+        server.publish(limited(a, "limit-rps=1 burst-multiplier=1 "
+                                  "limit-allow=::1"))
+        got = [server.request6("/", "a.example.com").status
+               for _ in range(5)]
+        assert got == [200] * 5
+        assert statuses(server, 1) == [503]
+    finally:
+        server.stop()
+
+
+def test_a_full_zone_evicts_old_clients_instead_of_refusing(tmp_path,
+                                                            backends):
+    a = backends("svc-a")
+    server = LimitNginx(tmp_path / "state", zone="32k").start()
+    try:
+        routes = "".join(
+            "route a.example.com Exact /r%d a default/ing policy=p\n" % i
+            for i in range(600))
+        server.publish("""
+            backend a default/svc-a:80 %s
+            policy p limit-rps=1 burst-multiplier=1
+        """ % endpoint(a) + routes)
+        # every route is a bucket of its own: far more than 32k holds
+        for i in range(600):
+            assert server.request("/r%d" % i,
+                                  host="a.example.com").status == 200, i
+        assert "zone full" not in server.error_log()
+    finally:
+        server.stop()
