@@ -379,11 +379,15 @@ tbl_view_str(const tbl_view *v, tbl_str s)
     return v->strings + s.off;
 }
 
-/* Bytes of a BLOBS reference (certificate chains, keys, htpasswd). */
+/*
+ * Bytes of a BLOBS reference (certificate chains, keys, htpasswd).  An
+ * empty reference gives an empty byte string even in a table without
+ * BLOBS.
+ */
 static inline const uint8_t *
 tbl_view_blob(const tbl_view *v, tbl_str s)
 {
-    return v->blobs + s.off;
+    return s.len > 0 ? v->blobs + s.off : (const uint8_t *)"";
 }
 
 typedef enum {

@@ -751,8 +751,8 @@ static int
 tbl_check_cidr_list(tbl_check *c, uint32_t first, uint32_t count,
                     const char *what, uint32_t i, const char *field)
 {
-    const tbl_cidr *l = c->v->cidrs + first;
     uint32_t       *seen = c->cidr_seen[first % TBL_CIDR_SEEN];
+    const tbl_cidr *l;
     uint32_t        k;
 
     if (tbl_check_range(c, first, count, c->v->cidr_count, what, i, field)
@@ -763,6 +763,7 @@ tbl_check_cidr_list(tbl_check *c, uint32_t first, uint32_t count,
     if (count < 2 || (seen[0] == first && seen[1] == count + 1)) {
         return 0;
     }
+    l = c->v->cidrs + first;
     for (k = 1; k < count; k++) {
         if (tbl_cidr_order(&l[k - 1], &l[k]) >= 0
             || tbl_cidr_holds(&l[k - 1], l[k].addr, l[k].family))

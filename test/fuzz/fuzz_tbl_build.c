@@ -4,12 +4,17 @@
  * added.
  *
  * The input is read as a stream of operations (add backend, vhost,
- * route, defaults, flags) whose arguments come from small dictionaries
- * or straight from the input bytes.  After finishing, the table must pass
+ * route, defaults, flags, certificate, SNI name, default and vhost
+ * certificate, policy, canary, config, vhost policy, reset) whose
+ * arguments come from small dictionaries or straight from the input
+ * bytes, valid or not.  After finishing, the table must pass
  * tbl_view_init, an identical second build must give identical bytes,
  * every Exact route on an exact or catch-all host must be found for its
- * own path, and every Prefix route must make a sub-path match a rule at
- * least as specific.  Any failure aborts, which libFuzzer reports.
+ * own path, every Prefix route must make a sub-path match a rule at
+ * least as specific, every SNI name must select its certificate, every
+ * certificate must hold its bytes, and every policy's allow list must
+ * answer tbl_cidr_match as a linear scan of the CIDRs it was given.  Any
+ * failure aborts, which libFuzzer reports.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -96,13 +101,51 @@ typedef struct {
 } added_route;
 
 typedef struct {
+    char     name[64];
+    uint32_t cert;
+} added_sni;
+
+typedef struct {
+    uint8_t  bytes[16];
+    size_t   chain_len;
+    size_t   key_len;
+} added_cert;
+
+#define MAX_CIDRS 6
+
+typedef struct {
+    uint32_t index;
+    tbl_cidr allow[MAX_CIDRS];
+    size_t   allow_count;
+} added_policy;
+
+typedef struct {
     tbl_builder *b;
     uint32_t     vhosts;
     uint32_t     backends;
+    uint32_t     certs;
+    uint32_t     policies;
+    uint32_t     canaries;
     added_route  routes[64];
     size_t       nroutes;
     char         hosts[64][64];
+    added_sni    snis[32];
+    size_t       nsnis;
+    added_cert   cert_bytes[32];
+    added_policy policy_lists[16];
+    size_t       npolicies;
 } session;
+
+/* Forgets what the builder forgot: tbl_builder_reset in the stream. */
+static void
+session_reset(session *s)
+{
+    tbl_builder *b = s->b;
+
+    memset(s, 0, sizeof(*s));
+    s->b = b;
+    tbl_builder_reset(b);
+}
 
 static void
 op_backend(session *s, input *in)
@@ -158,6 +201,21 @@ pick_backend(session *s, input *in)
     return s->backends == 0 || sel % 4 == 0 ? TBL_NONE : sel % s->backends;
 }
 
+/* An index below count, or sometimes NONE or one past the end. */
+static uint32_t
+pick_index(input *in, uint32_t count)
+{
+    uint8_t sel = next(in);
+
+    if (sel % 8 == 0) {
+        return TBL_NONE;
+    }
+    if (sel % 8 == 1) {
+        return count;
+    }
+    return count == 0 ? TBL_NONE : sel % count;
+}
+
 static void
 op_route(session *s, input *in)
 {
@@ -174,8 +232,8 @@ op_route(session *s, input *in)
     read_path(in, path, sizeof(path));
     spec.path = path;
     spec.backend = pick_backend(s, in);
-    spec.canary = TBL_NONE;
-    spec.policy = TBL_NONE;
+    spec.canary = next(in) & 1 ? pick_index(in, s->canaries) : TBL_NONE;
+    spec.policy = next(in) & 1 ? pick_index(in, s->policies) : TBL_NONE;
     spec.ingress_namespace = dict_names[next(in) % 4];
     spec.ingress_name = dict_names[next(in) % 4];
     if (tbl_builder_add_route(s->b, vh, &spec, err, sizeof(err)) == 0
@@ -210,6 +268,184 @@ op_default(session *s, input *in, int global)
     }
 }
 
+static void
+op_cert(session *s, input *in)
+{
+    tbl_cert_spec spec;
+    uint8_t       bytes[16];
+    char          err[256];
+    uint32_t      idx;
+    size_t        i;
+
+    memset(&spec, 0, sizeof(spec));
+    for (i = 0; i < sizeof(bytes); i++) {
+        bytes[i] = next(in) % 4; /* few distinct values: duplicates */
+    }
+    spec.chain = bytes;
+    spec.chain_len = next(in) % 9;
+    spec.key = bytes + 8;
+    spec.key_len = next(in) % 9;
+    spec.not_after = next(in);
+    spec.flags = next(in) % 3;
+    spec.secret_namespace = dict_names[next(in) % 4];
+    spec.secret_name = next(in) & 1 ? dict_names[next(in) % 4] : NULL;
+    idx = tbl_builder_add_cert(s->b, &spec, err, sizeof(err));
+    if (idx == TBL_NONE) {
+        return;
+    }
+    if (idx > s->certs || idx >= 32) {
+        fprintf(stderr, "cert index %u after %u certs\n", idx, s->certs);
+        abort();
+    }
+    if (idx == s->certs) {
+        added_cert *c = &s->cert_bytes[idx];
+
+        memcpy(c->bytes, bytes, sizeof(bytes));
+        c->chain_len = spec.chain_len;
+        c->key_len = spec.key_len;
+        s->certs++;
+    }
+}
+
+static void
+op_sni(session *s, input *in)
+{
+    char     host[64], err[256];
+    uint32_t cert = pick_index(in, s->certs);
+
+    read_host(in, host, sizeof(host));
+    if (tbl_builder_add_sni(s->b, host, cert, err, sizeof(err)) == 0
+        && s->nsnis < 32)
+    {
+        size_t i;
+
+        for (i = 0; i < s->nsnis; i++) {
+            if (strcmp(s->snis[i].name, host) == 0) {
+                return;
+            }
+        }
+        snprintf(s->snis[s->nsnis].name, sizeof(s->snis[0].name), "%s", host);
+        s->snis[s->nsnis++].cert = cert;
+    }
+}
+
+static void
+op_tls(session *s, input *in)
+{
+    uint32_t cert = pick_index(in, s->certs);
+
+    if (next(in) & 1) {
+        tbl_builder_set_default_cert(s->b, cert);
+    } else if (s->vhosts > 0) {
+        tbl_builder_set_vhost_cert(s->b, next(in) % s->vhosts, cert);
+    }
+}
+
+/* Up to MAX_CIDRS CIDRs, mostly valid, from a small address space. */
+static size_t
+read_cidrs(input *in, tbl_cidr *out)
+{
+    size_t n = next(in) % (MAX_CIDRS + 1), i, k;
+
+    for (i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof(out[i]));
+        out[i].family = next(in) % 5 == 0 ? 6 : 4;
+        out[i].prefix_len = next(in) % (out[i].family == 4 ? 34 : 130);
+        for (k = 0; k < 16; k++) {
+            out[i].addr[k] = k < 4 ? next(in) % 3 : 0;
+        }
+    }
+    return n;
+}
+
+static const char *const dict_urls[] = {NULL, "", "https://x.io/", "/a"};
+
+static void
+op_policy(session *s, input *in)
+{
+    tbl_policy_spec spec;
+    tbl_cidr        allow[MAX_CIDRS], deny[MAX_CIDRS];
+    uint8_t         secret[4];
+    char            err[256];
+    uint32_t        idx;
+
+    tbl_policy_spec_init(&spec);
+    spec.flags = next(in) % 2 ? next(in) : 0;
+    spec.redirect_url = dict_urls[next(in) % 4];
+    spec.redirect_code = (uint16_t)(next(in) % 4 ? 0 : 295 + next(in) % 16);
+    spec.auth_type = next(in) % 5;
+    spec.load_balance = next(in) % 5;
+    spec.limit_rps = next(in) % 3;
+    spec.rewrite_target = dict_segments[next(in) % 8];
+    spec.hash_by = next(in) % 2 ? dict_names[next(in) % 4] : NULL;
+    spec.allow = allow;
+    spec.allow_count = read_cidrs(in, allow);
+    spec.deny = deny;
+    spec.deny_count = read_cidrs(in, deny);
+    secret[0] = next(in);
+    secret[1] = next(in);
+    spec.auth_secret = secret;
+    spec.auth_secret_len = next(in) % 3;
+    spec.default_backend = next(in) % 2 ? pick_index(in, s->backends)
+                                        : TBL_NONE;
+    idx = tbl_builder_add_policy(s->b, &spec, err, sizeof(err));
+    if (idx == TBL_NONE) {
+        return;
+    }
+    if (idx >= s->policies) {
+        s->policies = idx + 1;
+    }
+    if (s->npolicies < 16) {
+        added_policy *p = &s->policy_lists[s->npolicies++];
+
+        p->index = idx;
+        memcpy(p->allow, allow, sizeof(allow));
+        p->allow_count = spec.allow_count;
+    }
+}
+
+static void
+op_canary(session *s, input *in)
+{
+    tbl_canary_spec spec;
+    char            err[256];
+    uint32_t        idx;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.backend = pick_index(in, s->backends);
+    spec.weight_total = next(in) % 4 ? 100 : next(in) % 3;
+    spec.weight = next(in) % 110;
+    spec.flags = next(in) % 40;
+    spec.header = next(in) % 2 ? "X-Canary" : NULL;
+    spec.ingress_namespace = dict_names[next(in) % 4];
+    spec.ingress_name = dict_names[next(in) % 4];
+    spec.host = dict_hosts[next(in) % 4];
+    spec.path = dict_segments[next(in) % 8];
+    idx = tbl_builder_add_canary(s->b, &spec, err, sizeof(err));
+    if (idx != TBL_NONE && idx >= s->canaries) {
+        s->canaries = idx + 1;
+    }
+}
+
+static void
+op_config(session *s, input *in)
+{
+    tbl_config_spec spec;
+    tbl_cidr        block[MAX_CIDRS];
+    char            err[256];
+
+    tbl_config_spec_defaults(&spec);
+    if (next(in) % 2) {
+        spec.http_redirect_code = (uint16_t)(295 + next(in) % 16);
+        spec.limit_req_status_code = (uint16_t)(398 + next(in) % 4);
+        spec.flags = (uint32_t)next(in) << (next(in) % 2);
+        spec.forwarded_for_header = dict_names[next(in) % 4];
+    }
+    spec.block = block;
+    spec.block_count = read_cidrs(in, block);
+    tbl_builder_set_config(s->b, &spec, err, sizeof(err));
+}
+
 /* Runs the whole operation stream against a fresh builder. */
 static uint8_t *
 build(const uint8_t *data, size_t size, session *s, size_t *len)
@@ -224,7 +460,7 @@ build(const uint8_t *data, size_t size, session *s, size_t *len)
         return NULL;
     }
     while (in.left > 0) {
-        switch (next(&in) % 8) {
+        switch (next(&in) % 16) {
         case 0:
             op_backend(s, &in);
             break;
@@ -242,10 +478,39 @@ build(const uint8_t *data, size_t size, session *s, size_t *len)
         case 6:
             op_default(s, &in, 1);
             break;
-        default:
+        case 7:
             if (s->vhosts > 0) {
                 tbl_builder_set_vhost_flags(s->b, next(&in) % s->vhosts,
                                             next(&in) & 0x0f);
+            }
+            break;
+        case 8:
+            op_cert(s, &in);
+            break;
+        case 9:
+            op_sni(s, &in);
+            break;
+        case 10:
+            op_tls(s, &in);
+            break;
+        case 11:
+            op_policy(s, &in);
+            break;
+        case 12:
+            op_canary(s, &in);
+            break;
+        case 13:
+            op_config(s, &in);
+            break;
+        case 14:
+            if (s->vhosts > 0) {
+                tbl_builder_set_vhost_policy(s->b, next(&in) % s->vhosts,
+                                             pick_index(&in, s->policies));
+            }
+            break;
+        default:
+            if (next(&in) % 4 == 0) {
+                session_reset(s);
             }
             break;
         }
@@ -321,6 +586,95 @@ check_prefix(const tbl_view *v, const session *s, const added_route *r)
     }
 }
 
+/* Each SNI name selects its certificate; a wildcard one more label. */
+static void
+check_sni(const tbl_view *v, const session *s, const added_sni *n)
+{
+    char        probe[80];
+    const char *name = n->name;
+    size_t      i;
+
+    if (name[0] == '*') {
+        snprintf(probe, sizeof(probe), "zz9%s", name + 1);
+        for (i = 0; i < s->nsnis; i++) {
+            if (strcmp(s->snis[i].name, probe) == 0) {
+                return;
+            }
+        }
+        name = probe;
+    }
+    if (tbl_lookup_cert(v, name, strlen(name)) != n->cert) {
+        fprintf(stderr, "SNI %s: not cert %u\n", name, n->cert);
+        abort();
+    }
+}
+
+static void
+check_cert(const tbl_view *v, const added_cert *c, uint32_t idx)
+{
+    const tbl_cert *rec = tbl_view_cert(v, idx);
+
+    if (rec == NULL || rec->chain.len != c->chain_len
+        || rec->key.len != c->key_len
+        || memcmp(tbl_view_blob(v, rec->chain), c->bytes, c->chain_len) != 0
+        || memcmp(tbl_view_blob(v, rec->key), c->bytes + 8, c->key_len) != 0)
+    {
+        fprintf(stderr, "cert %u: wrong bytes\n", idx);
+        abort();
+    }
+}
+
+/* Whether addr lies in one of the n CIDRs, bit by bit. */
+static int
+scan_cidrs(const tbl_cidr *list, size_t n, const uint8_t *addr, int family)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned b;
+        int      in = list[i].family == family;
+
+        for (b = 0; in && b < list[i].prefix_len; b++) {
+            uint8_t m = (uint8_t)(0x80u >> (b % 8));
+
+            in = (addr[b / 8] & m) == (list[i].addr[b / 8] & m);
+        }
+        if (in) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The stored allow list answers as the given one on nearby addresses. */
+static void
+check_policy(const tbl_view *v, const added_policy *p)
+{
+    const tbl_policy *rec = tbl_view_policy(v, p->index);
+    size_t            i, k;
+
+    if (rec == NULL) {
+        abort();
+    }
+    for (i = 0; i < p->allow_count; i++) {
+        for (k = 0; k < 8; k++) {
+            uint8_t addr[16];
+            int     family = p->allow[i].family;
+
+            memcpy(addr, p->allow[i].addr, 16);
+            addr[k % 4] ^= (uint8_t)(1u << k);
+            if (tbl_cidr_match(v, rec->allow_first, rec->allow_count, addr,
+                               family)
+                != scan_cidrs(p->allow, p->allow_count, addr, family))
+            {
+                fprintf(stderr, "policy %u: allow list answers wrong\n",
+                        p->index);
+                abort();
+            }
+        }
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -351,6 +705,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (s1.routes[i].type == TBL_PATH_PREFIX) {
             check_prefix(&v, &s1, &s1.routes[i]);
         }
+    }
+    for (i = 0; i < s1.nsnis; i++) {
+        check_sni(&v, &s1, &s1.snis[i]);
+    }
+    for (i = 0; i < s1.certs; i++) {
+        check_cert(&v, &s1.cert_bytes[i], (uint32_t)i);
+    }
+    for (i = 0; i < s1.npolicies; i++) {
+        check_policy(&v, &s1.policy_lists[i]);
     }
     free(a);
     free(b);

@@ -2,7 +2,8 @@
  * fuzz_tbl_seeds.c -- writes the seed corpora of the table fuzzers, so
  * the seeds always match the current format: real tables for
  * fuzz_tbl_view (empty, small, every record kind, every optional
- * section, a few hundred routes) and operation streams for
+ * section by hand and by the builder, a few hundred routes) and
+ * operation streams for
  * fuzz_tbl_build.  Usage: fuzz_tbl_seeds VIEW_DIR BUILD_DIR
  */
 #include <stdio.h>
@@ -78,6 +79,62 @@ write_many(const char *dir)
     return finish_and_write(b, dir, "many.tbl");
 }
 
+/* Every optional section, written by the builder. */
+static int
+write_sections(const char *dir)
+{
+    static const uint8_t chain[] = "leaf-der", key[] = "key-der",
+                         secret[] = "user:hash\n";
+    tbl_builder    *b = tbl_builder_new();
+    tbl_cert_spec   cs = {chain, sizeof(chain), key, sizeof(key), 1, 0,
+                          "ns", "tls"};
+    tbl_policy_spec ps;
+    tbl_canary_spec canary = {0};
+    tbl_config_spec cfg;
+    tbl_cidr        cidrs[3];
+    tbl_route_spec  s = {"/", TBL_PATH_PREFIX, TBL_NONE, TBL_NONE, TBL_NONE,
+                         "ns", "sections"};
+    uint32_t        cert, vh;
+    char            err[256];
+
+    tbl_cidr_parse("10.0.0.0/8", 10, &cidrs[0]);
+    tbl_cidr_parse("192.0.2.7", 9, &cidrs[1]);
+    tbl_cidr_parse("2001:db8::/32", 13, &cidrs[2]);
+    cert = tbl_builder_add_cert(b, &cs, err, sizeof(err));
+    vh = tbl_builder_vhost(b, "shop.example.com");
+    tbl_builder_add_sni(b, "shop.example.com", cert, err, sizeof(err));
+    tbl_builder_add_sni(b, "*.example.com", cert, err, sizeof(err));
+    tbl_builder_set_default_cert(b, cert);
+    tbl_builder_set_vhost_cert(b, vh, cert);
+    tbl_policy_spec_init(&ps);
+    ps.allow = cidrs;
+    ps.allow_count = 3;
+    ps.deny = cidrs + 1;
+    ps.deny_count = 1;
+    ps.auth_type = TBL_AUTH_BASIC;
+    ps.auth_secret = secret;
+    ps.auth_secret_len = sizeof(secret) - 1;
+    ps.rewrite_target = "/$1";
+    s.policy = tbl_builder_add_policy(b, &ps, err, sizeof(err));
+    canary.backend = TBL_NONE;
+    canary.weight = 10;
+    canary.weight_total = 100;
+    canary.cookie = "canary";
+    s.canary = tbl_builder_add_canary(b, &canary, err, sizeof(err));
+    tbl_config_spec_defaults(&cfg);
+    cfg.block = cidrs;
+    cfg.block_count = 2;
+    tbl_builder_set_config(b, &cfg, err, sizeof(err));
+    if (s.policy == TBL_NONE || s.canary == TBL_NONE
+        || tbl_builder_add_route(b, vh, &s, err, sizeof(err)) != 0)
+    {
+        fprintf(stderr, "sections: %s\n", err);
+        tbl_builder_free(b);
+        return -1;
+    }
+    return finish_and_write(b, dir, "sections.tbl");
+}
+
 static int
 write_tables(const char *dir)
 {
@@ -111,7 +168,7 @@ write_tables(const char *dir)
         return -1;
     }
     free(buf);
-    return write_many(dir);
+    return write_many(dir) == 0 && write_sections(dir) == 0 ? 0 : -1;
 }
 
 /* Operation streams; see fuzz_tbl_build.c for the encoding. */

@@ -6,9 +6,10 @@
  * repaired first, so that mutations reach the structural checks instead
  * of dying at the checksum (the unit tests cover checksum rejection).
  * When the validator accepts, every record is walked, every string
- * touched to its NUL, every index followed, and lookups run over the
- * table's own hosts and paths plus a fixed set; ASan/UBSan report any
- * read the validator should have prevented.
+ * touched to its NUL, every index followed, every CIDR list searched for
+ * each of its own entries, and lookups run over the table's own hosts
+ * and paths plus a fixed set; ASan/UBSan report any read the validator
+ * should have prevented.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +39,20 @@ touch_blob(const tbl_view *v, tbl_str s)
     return sum;
 }
 
+/* Whether addr is an IPv6 address that tbl_cidr_match reads as IPv4. */
+static int
+v4_mapped(const tbl_cidr *c)
+{
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0,
+                                       0, 0, 0, 0, 0xff, 0xff};
+
+    return c->family == 6 && memcmp(c->addr, prefix, sizeof(prefix)) == 0;
+}
+
+/*
+ * A validated list is sorted and minimal, so every entry's own network
+ * address must be found by the binary search.
+ */
 static unsigned
 touch_cidrs(const tbl_view *v, uint32_t first, uint32_t count)
 {
@@ -45,7 +60,14 @@ touch_cidrs(const tbl_view *v, uint32_t first, uint32_t count)
     uint32_t i;
 
     for (i = first; i < first + count; i++) {
-        sum += v->cidrs[i].prefix_len + v->cidrs[i].addr[15];
+        const tbl_cidr *c = &v->cidrs[i];
+
+        sum += c->prefix_len + c->addr[15];
+        if (!v4_mapped(c)
+            && tbl_cidr_match(v, first, count, c->addr, c->family) != 1)
+        {
+            abort();
+        }
     }
     return sum;
 }
@@ -193,6 +215,11 @@ walk(const tbl_view *v)
     touch_slots(v, v->path_prefix, v->path_prefix_cap);
     touch_slots(v, v->sni_exact, v->sni_exact_cap);
     touch_slots(v, v->sni_wildcard, v->sni_wildcard_cap);
+    if (tbl_view_config(v) == NULL
+        || (v->config != NULL && tbl_view_config(v) != v->config))
+    {
+        abort();
+    }
     if (v->config != NULL) {
         touch_str(v, v->config->forwarded_for_header);
         touch_str(v, v->config->no_tls_redirect_locations);
