@@ -291,6 +291,7 @@ struct ctl_ann_build {
 
 #define POLICY_UNSET (TBL_NONE - 1)
 
+
 static const ctl_path *
 build_path(const ctl_build *bd, uint32_t i)
 {
@@ -591,8 +592,6 @@ static void
 policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
 {
     tbl_policy_spec_init(s);
-    if (v->redirect.from_to_www)
-        s->flags |= TBL_POL_FROM_TO_WWW;
     if (v->redirect.relative)
         s->flags |= TBL_POL_RELATIVE_REDIRECTS;
     if (v->ratelimit.deny)
@@ -612,6 +611,20 @@ policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
     s->limit_allow_count = v->ratelimit.allow.n;
 }
 
+/* Does anything a route policy carries differ from no policy at all?
+ * (from-to-www-redirect is a server matter: the counterpart host.) */
+static bool
+needs_policy(const ctl_annotations *v)
+{
+    const ctl_ann_ratelimit *l = &v->ratelimit;
+    const ctl_ann_rewrite *r = &v->rewrite;
+
+    return l->rps > 0 || l->rpm > 0 || l->connections > 0 || l->deny ||
+           l->allow.n > 0 || v->redirect.url != NULL || v->redirect.relative ||
+           r->rewrite_target != NULL || r->x_forwarded_prefix != NULL ||
+           r->app_root != NULL;
+}
+
 /* The policy of an Ingress's routes, added once per build; NONE when its
  * annotations set nothing a policy carries. */
 static uint32_t
@@ -626,8 +639,7 @@ policy_of(ctl_build *bd, uint32_t ingress)
     if (*slot != POLICY_UNSET)
         return *slot;
     *slot = TBL_NONE;
-    if (v->ratelimit.set == 0 && v->rewrite.set == 0 &&
-        v->redirect.set == 0 && !v->ratelimit.deny)
+    if (!needs_policy(v))
         return TBL_NONE;
     policy_spec_of(v, &spec);
     *slot = tbl_builder_add_policy(bd->b, &spec, err, sizeof(err));
@@ -731,6 +743,85 @@ ctl_annotations_keep(ctl_build *bd)
                           k->obj->name, copy, k->obj->origin) != 0)
             return -1;
         k->info->kept = true;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------- from-to-www-redirect */
+
+static bool
+host_is_served(const ctl_build *bd, const char *host)
+{
+    for (uint32_t i = 0; i < bd->ingresses.len; i++) {
+        const ctl_vec *hosts = &build_ingress(bd, i)->info->hosts;
+
+        for (size_t h = 0; h < hosts->len; h++) {
+            if (strcmp(*CTL_VEC_AT(hosts, const char *, h), host) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The counterpart vhost answers every request with a redirect to the
+ * same URI on the host with or without "www." (the module's job). */
+static int
+add_www_counterpart(ctl_build *bd, const ctl_ingress *ing, const char *host,
+                    uint32_t policy)
+{
+    char other[300];
+    uint32_t vhost;
+
+    if (host[0] == '*')
+        return 0;
+    if (strncmp(host, "www.", 4) == 0)
+        snprintf(other, sizeof(other), "%s", host + 4);
+    else if (snprintf(other, sizeof(other), "www.%s", host) >=
+             (int)sizeof(other))
+        return 0;
+    if (host_is_served(bd, other)) {
+        char q[300];
+
+        ctl_log_object(CTL_LOG_INFO, "from-to-www-redirect ignored",
+                       ing->obj, "host=\"%s\" reason=\"an ingress serves "
+                       "the counterpart host\"",
+                       ctl_log_quote(other, q, sizeof(q)));
+        return 0;
+    }
+    vhost = tbl_builder_vhost(bd->b, other);
+    if (vhost == TBL_NONE)
+        return -1;
+    tbl_builder_set_vhost_policy(bd->b, vhost, policy);
+    return 0;
+}
+
+int
+ctl_annotations_add_servers(ctl_build *bd)
+{
+    uint32_t policy = TBL_NONE;
+
+    for (uint32_t i = 0; i < bd->ingresses.len; i++) {
+        const ctl_ingress *ing = build_ingress(bd, i);
+
+        if (!ing->info->values.redirect.from_to_www)
+            continue;
+        if (policy == TBL_NONE) {
+            tbl_policy_spec spec;
+            char err[256];
+
+            tbl_policy_spec_init(&spec);
+            spec.flags = TBL_POL_FROM_TO_WWW;
+            policy = tbl_builder_add_policy(bd->b, &spec, err, sizeof(err));
+            if (policy == TBL_NONE)
+                return -1;
+        }
+        for (size_t h = 0; h < ing->info->hosts.len; h++) {
+            if (add_www_counterpart(bd, ing,
+                                    *CTL_VEC_AT(&ing->info->hosts,
+                                                const char *, h),
+                                    policy) != 0)
+                return -1;
+        }
     }
     return 0;
 }

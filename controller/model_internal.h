@@ -298,6 +298,11 @@ int ctl_annotations_prepare(ctl_build *bd, ctl_vec *claims);
 int ctl_route_annotate(ctl_build *bd, uint32_t path_index,
                        tbl_route_spec *r);
 
+/* from-to-www-redirect: a vhost for each counterpart host no Ingress
+ * serves, with a server-level FROM_TO_WWW policy.  -1 when out of
+ * memory. */
+int ctl_annotations_add_servers(ctl_build *bd);
+
 /* Records a served version as the last good one (once per version);
  * ctl_annotations_keep copies them when the build is done.  -1 when out
  * of memory. */

@@ -259,6 +259,56 @@ test_rewrite_groups_checked(void **state)
     fx_free(&f);
 }
 
+static const tbl_vhost *
+vhost_of(fixture *f, const char *host)
+{
+    for (uint32_t i = 0; i < f->view.vhost_count; i++) {
+        if (strcmp(tbl_view_str(&f->view, f->view.vhosts[i].host), host) ==
+            0)
+            return &f->view.vhosts[i];
+    }
+    return NULL;
+}
+
+static void
+test_from_to_www_adds_counterpart(void **state)
+{
+    fixture f;
+    const tbl_vhost *vh;
+    const tbl_policy *p;
+
+    (void)state;
+    setup(&f);
+    fx_ingress(&f, "default", "www", NULL,
+               "'annotations':{'" NG "from-to-www-redirect':'true'}",
+               FX_RULES(FX_RULE("shop.example",
+                                FX_PATH("/", "Prefix", "a", 80)),
+                        FX_RULE("www.blog.example",
+                                FX_PATH("/", "Prefix", "a", 80)),
+                        FX_RULE("taken.example",
+                                FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(&f, "default", "taken", NULL, "",
+               FX_RULES(FX_RULE("www.taken.example",
+                                FX_PATH("/", "Prefix", "b", 80))));
+    fx_build(&f);
+    /* The Ingress's own routes carry no policy. */
+    assert_null(tbl_view_policy(&f.view, route_of(&f, "www", "/")->policy));
+    vh = vhost_of(&f, "www.shop.example");
+    assert_non_null(vh);
+    p = tbl_view_policy(&f.view, vh->policy);
+    assert_non_null(p);
+    assert_int_equal(p->flags, TBL_POL_FROM_TO_WWW);
+    vh = vhost_of(&f, "blog.example");
+    assert_non_null(vh);
+    assert_non_null(tbl_view_policy(&f.view, vh->policy));
+    /* An Ingress serves the counterpart: left alone. */
+    vh = vhost_of(&f, "www.taken.example");
+    assert_non_null(vh);
+    assert_null(tbl_view_policy(&f.view, vh->policy));
+    assert_string_equal(fx_route(&f, "www.taken.example", "/"), "b:80");
+    fx_free(&f);
+}
+
 int
 main(void)
 {
@@ -269,6 +319,7 @@ main(void)
         cmocka_unit_test(test_canary_needs_same_path_type),
         cmocka_unit_test(test_regex_host_and_order),
         cmocka_unit_test(test_rewrite_groups_checked),
+        cmocka_unit_test(test_from_to_www_adds_counterpart),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
