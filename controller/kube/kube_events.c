@@ -152,6 +152,19 @@ kube_events_list(kube_events *ev, kube_event_rec *rec)
     ev->list = rec;
 }
 
+static void
+kube_event_rec_free(kube_event_rec *rec)
+{
+    free(rec->name);
+    free(rec->reason);
+    free(rec->message);
+    free(rec->uid);
+    free(rec->rv);
+    free(rec->generation);
+    free(rec->event);
+    free(rec);
+}
+
 /* Only records neither listed nor busy may go. */
 static void
 kube_events_remove(kube_events *ev, kube_event_rec *rec)
@@ -162,14 +175,7 @@ kube_events_remove(kube_events *ev, kube_event_rec *rec)
         free(obj->ptr);
         kube_keymap_del(&ev->objects, obj->ns, obj->name);
     }
-    free(rec->name);
-    free(rec->reason);
-    free(rec->message);
-    free(rec->uid);
-    free(rec->rv);
-    free(rec->generation);
-    free(rec->event);
-    free(rec);
+    kube_event_rec_free(rec);
     kube_keymap_del(&ev->records, key->ns, key->name);
 }
 
@@ -203,11 +209,8 @@ kube_events_record(kube_events *ev, const ctl_object *ing, const char *reason,
             free(obj->ptr);
             kube_keymap_del(&ev->objects, ing->namespace_, ing->name);
         }
-        if (rec != NULL) {
-            free(rec->name);
-            free(rec->reason);
-            free(rec);
-        }
+        if (rec != NULL)
+            kube_event_rec_free(rec);
         kube_keymap_del(&ev->records, ing->namespace_, key);
         return NULL;
     }
@@ -631,18 +634,8 @@ kube_events_free(kube_events *ev)
         kube_request_cancel(ev->slots[i].req);
     ctl_timer_free(ev->timer);
     kube_keyiter_init(&iter, &ev->records);
-    while ((e = kube_keyiter_next(&iter, &ev->records)) != NULL) {
-        kube_event_rec *rec = e->ptr;
-
-        free(rec->name);
-        free(rec->reason);
-        free(rec->message);
-        free(rec->uid);
-        free(rec->rv);
-        free(rec->generation);
-        free(rec->event);
-        free(rec);
-    }
+    while ((e = kube_keyiter_next(&iter, &ev->records)) != NULL)
+        kube_event_rec_free(e->ptr);
     kube_keymap_clear(&ev->records);
     kube_keyiter_init(&iter, &ev->objects);
     while ((e = kube_keyiter_next(&iter, &ev->objects)) != NULL)

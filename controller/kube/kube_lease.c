@@ -359,9 +359,10 @@ kube_lease_get_done(kube_request *req, const kube_response *resp, void *data)
     kube_lease_write(l);
 }
 
-static void
-kube_lease_start_request(kube_lease *l, const char *method, const char *path,
-                         char *body, kube_done_fn *done, uint32_t timeout_ms)
+/* Takes body (NULL: none).  Returns -1 when the request cannot start. */
+static int
+kube_lease_request(kube_lease *l, const char *method, const char *path,
+                   char *body, kube_done_fn *done, uint32_t timeout_ms)
 {
     kube_request_opts o;
 
@@ -376,7 +377,15 @@ kube_lease_start_request(kube_lease *l, const char *method, const char *path,
     o.data = l;
     l->req = kube_request_start(l->client, &o);
     free(body);
-    if (l->req == NULL) {
+    return l->req != NULL ? 0 : -1;
+}
+
+/* A request of an attempt; one that cannot start fails the round. */
+static void
+kube_lease_start_request(kube_lease *l, const char *method, const char *path,
+                         char *body, kube_done_fn *done, uint32_t timeout_ms)
+{
+    if (kube_lease_request(l, method, path, body, done, timeout_ms) < 0) {
         ctl_log(CTL_LOG_ERROR, "lease request not started",
                 "lease=%s error=\"out of memory\"", l->ref);
         kube_lease_round_failed(l);
@@ -569,7 +578,6 @@ kube_lease_released(kube_request *req, const kube_response *resp, void *data)
 void
 kube_lease_release(kube_lease *l, void (*done)(void *data), void *data)
 {
-    kube_request_opts o;
     char *body;
 
     l->stopped = true;
@@ -589,17 +597,7 @@ kube_lease_release(kube_lease *l, void (*done)(void *data), void *data)
     }
     l->released = done;
     l->released_data = data;
-    memset(&o, 0, sizeof(o));
-    o.method = "PUT";
-    o.path = l->item;
-    o.body = body;
-    o.body_len = strlen(body);
-    o.timeout_ms = KUBE_LEASE_RELEASE_MS;
-    o.max_body = 1u << 20;
-    o.on_done = kube_lease_released;
-    o.data = l;
-    l->req = kube_request_start(l->client, &o);
-    free(body);
-    if (l->req == NULL)
+    if (kube_lease_request(l, "PUT", l->item, body, kube_lease_released,
+                           KUBE_LEASE_RELEASE_MS) < 0)
         done(data);
 }

@@ -828,7 +828,6 @@ kube_status_end(void *data, bool complete)
 
     if (!complete)
         return;
-    kube_status_refresh_address(s);
     kube_keyiter_init(&iter, &s->items);
     while ((e = kube_keyiter_next(&iter, &s->items)) != NULL) {
         kube_status_item *it = e->ptr;
@@ -849,6 +848,7 @@ kube_status_end(void *data, bool complete)
             kube_status_remove(s, it);
         }
     }
+    kube_status_refresh_address(s);
     kube_status_pump(s);
 }
 
