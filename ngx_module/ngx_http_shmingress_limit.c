@@ -528,6 +528,7 @@ ngx_int_t
 ngx_http_shmingress_limit_init(ngx_conf_t *cf, size_t size)
 {
     ngx_str_t                          name = ngx_string("shmingress_limit");
+    ngx_shm_zone_t                    *shm;
     ngx_http_handler_pt               *h;
     ngx_http_core_main_conf_t         *cmcf;
     ngx_http_shmingress_limit_zone_t  *z;
@@ -537,14 +538,14 @@ ngx_http_shmingress_limit_init(ngx_conf_t *cf, size_t size)
         return NGX_ERROR;
     }
 
-    ngx_http_shmingress_limit_shm = ngx_shared_memory_add(cf, &name, size,
-                                                   &ngx_http_shmingress_module);
-    if (ngx_http_shmingress_limit_shm == NULL) {
+    shm = ngx_shared_memory_add(cf, &name, size, &ngx_http_shmingress_module);
+    if (shm == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_shmingress_limit_shm->init = ngx_http_shmingress_limit_init_zone;
-    ngx_http_shmingress_limit_shm->data = z;
+    shm->init = ngx_http_shmingress_limit_init_zone;
+    shm->data = z;
+    ngx_http_shmingress_limit_shm = shm;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

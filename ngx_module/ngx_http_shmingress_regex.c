@@ -6,11 +6,11 @@
  * ingress-nginx's "location ~* ^<path>" matches them: case-insensitive
  * and anchored at the start of the path only.  Patterns come from the
  * table, so each worker compiles a pattern the first time a request needs
- * it (PCRE2, JIT when available) and keeps it in a bounded, direct-mapped
- * cache keyed by the pattern's hash: a table swap that keeps a pattern
- * keeps its compiled form, and a pattern that fails to compile is
- * remembered as "never matches" and logged once.  This file only
- * matches; what the captures are used for is _rewrite.c's business.
+ * it (PCRE2, JIT when available) and keeps it in a bounded,
+ * set-associative cache keyed by the pattern's hash: a table swap that
+ * keeps a pattern keeps its compiled form, and a pattern that fails to
+ * compile is remembered as "never matches" and logged once.  This file
+ * only matches; what the captures are used for is _rewrite.c's business.
  */
 
 
@@ -24,8 +24,12 @@
 #include "ngx_http_shmingress_module.h"
 
 
-/* Enough for thousands of distinct patterns; a collision recompiles. */
+/*
+ * 1024 sets of 4: a pattern is compiled again only when five in use
+ * share a set, or more than 4096 are in use.
+ */
 #define NGX_HTTP_SHMINGRESS_REGEX_SLOTS  4096
+#define NGX_HTTP_SHMINGRESS_REGEX_WAYS   4
 
 
 typedef struct {
@@ -33,6 +37,7 @@ typedef struct {
     u_char                         *pattern;   /* malloc'd, NUL-ended */
     size_t                          len;
     uint32_t                        options;
+    ngx_uint_t                      used;      /* LRU stamp in the set */
     pcre2_code                     *code;      /* NULL: failed */
 } ngx_http_shmingress_regex_slot_t;
 
@@ -48,6 +53,7 @@ typedef struct {
 
 static ngx_http_shmingress_regex_slot_t  *ngx_http_shmingress_regex_cache;
 static pcre2_match_data                  *ngx_http_shmingress_match_data;
+static ngx_uint_t                         ngx_http_shmingress_regex_clock;
 
 
 static ngx_http_shmingress_regex_slot_t *ngx_http_shmingress_regex_get(
@@ -158,7 +164,8 @@ ngx_http_shmingress_regex_get(ngx_log_t *log, const u_char *pattern,
     size_t len, uint32_t options, ngx_http_shmingress_regex_owner_t *owner)
 {
     uint64_t                           key;
-    ngx_http_shmingress_regex_slot_t  *slot;
+    ngx_uint_t                         i;
+    ngx_http_shmingress_regex_slot_t  *set, *slot;
 
     if (ngx_http_shmingress_regex_cache == NULL) {
         ngx_http_shmingress_regex_cache = ngx_calloc(
@@ -176,19 +183,30 @@ ngx_http_shmingress_regex_get(ngx_log_t *log, const u_char *pattern,
     }
 
     key = tbl_hash64(pattern, len, options);
-    slot = &ngx_http_shmingress_regex_cache[
-               key & (NGX_HTTP_SHMINGRESS_REGEX_SLOTS - 1)];
+    set = &ngx_http_shmingress_regex_cache[
+              (key & (NGX_HTTP_SHMINGRESS_REGEX_SLOTS - 1))
+              & ~(ngx_uint_t) (NGX_HTTP_SHMINGRESS_REGEX_WAYS - 1)];
+    slot = set;
 
-    if (slot->pattern && slot->key == key && slot->len == len
-        && slot->options == options
-        && ngx_memcmp(slot->pattern, pattern, len) == 0)
-    {
-        return slot;
+    for (i = 0; i < NGX_HTTP_SHMINGRESS_REGEX_WAYS; i++) {
+
+        if (set[i].pattern && set[i].key == key && set[i].len == len
+            && set[i].options == options
+            && ngx_memcmp(set[i].pattern, pattern, len) == 0)
+        {
+            set[i].used = ++ngx_http_shmingress_regex_clock;
+            return &set[i];
+        }
+
+        if (set[i].used < slot->used) {
+            slot = &set[i];
+        }
     }
 
     ngx_http_shmingress_regex_clear(slot);
     ngx_http_shmingress_regex_fill(log, slot, key, pattern, len, options,
                                    owner);
+    slot->used = ++ngx_http_shmingress_regex_clock;
 
     return slot->pattern ? slot : NULL;
 }
