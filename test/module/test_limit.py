@@ -3,6 +3,7 @@ recovery, the allowlist, limit-connections, the status codes, and
 buckets that survive table swaps."""
 
 import http.client
+import http.server
 import threading
 import time
 
@@ -165,3 +166,54 @@ def test_a_full_zone_evicts_old_clients_instead_of_refusing(tmp_path,
         assert "zone full" not in server.error_log()
     finally:
         server.stop()
+
+
+class JumpBackend:
+    """A backend answering /jump with X-Accel-Redirect: /landed, so nginx
+    routes the request again internally."""
+
+    def __init__(self):
+        handler = self.handler()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def handler():
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                if self.path == "/jump":
+                    self.send_header("X-Accel-Redirect", "/landed")
+                body = self.path.encode()
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+        return Handler
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_internal_redirects_are_not_counted_again(nginx):
+    jump = JumpBackend()
+    try:
+        nginx.publish("""
+            backend j default/jump:80 127.0.0.1:%d
+            policy p limit-rps=1 burst-multiplier=1
+            route a.example.com Prefix / j default/ing policy=p
+        """ % jump.port)
+        # burst 1: two requests pass, each routed twice
+        for _ in range(2):
+            r = nginx.request("/jump", host="a.example.com")
+            assert (r.status, r.text) == (200, "/landed")
+        assert nginx.request("/jump", host="a.example.com").status == 503
+    finally:
+        jump.stop()
