@@ -24,6 +24,7 @@
 #include "ngx_http_shmingress_module.h"
 
 
+static ngx_uint_t ngx_http_shmingress_any_www(const tbl_view *v);
 static ngx_int_t ngx_http_shmingress_redirect(ngx_http_request_t *r,
     ngx_uint_t code, ngx_str_t *url, ngx_uint_t relative);
 static ngx_int_t ngx_http_shmingress_app_root(ngx_http_request_t *r,
@@ -105,8 +106,8 @@ ngx_http_shmingress_redirect_www(ngx_http_request_t *r, const tbl_view *v,
 
     host = &r->headers_in.server;
 
-    if (v->policy_count == 0 || m->host_kind == TBL_HOST_EXACT
-        || host->len == 0)
+    if (m->host_kind == TBL_HOST_EXACT || host->len == 0
+        || !ngx_http_shmingress_any_www(v))
     {
         return NGX_DECLINED;
     }
@@ -160,6 +161,39 @@ ngx_http_shmingress_redirect_www(ngx_http_request_t *r, const tbl_view *v,
 
     return ngx_http_shmingress_redirect(r,
                tbl_view_config(v)->http_redirect_code, &url, 0);
+}
+
+
+/*
+ * Whether any policy of the table asks for from-to-www-redirect, so that
+ * tables without one cost no second lookup.  Remembered per worker for
+ * the last table asked about (requests rarely alternate between tables).
+ */
+static ngx_uint_t
+ngx_http_shmingress_any_www(const tbl_view *v)
+{
+    uint32_t                i;
+    static ngx_uint_t       any;
+    static const tbl_view  *last;
+    static uint64_t         generation;
+
+    if (last == v && generation == v->hdr->generation) {
+        return any;
+    }
+
+    any = 0;
+
+    for (i = 0; i < v->policy_count; i++) {
+        if (v->policies[i].flags & TBL_POL_FROM_TO_WWW) {
+            any = 1;
+            break;
+        }
+    }
+
+    last = v;
+    generation = v->hdr->generation;
+
+    return any;
 }
 
 
