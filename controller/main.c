@@ -390,14 +390,6 @@ ctl_log_start(const ctl_options *o)
             (unsigned long long)o->debounce_ms,
             (unsigned long long)o->keep_tables, o->once ? "true" : "false",
             (long)getpid());
-    if (o->default_ssl_certificate != NULL) {
-        char qs[300];
-
-        ctl_log(CTL_LOG_WARN, "flag not used yet",
-                "flag=--default-ssl-certificate value=\"%s\" "
-                "reason=\"TLS is not built yet\"",
-                ctl_log_quote(o->default_ssl_certificate, qs, sizeof(qs)));
-    }
 }
 
 static int
@@ -590,6 +582,7 @@ ctl_run(const ctl_options *o)
     pc.model.watch_without_class = o->watch_without_class;
     pc.model.default_backend_service = o->default_backend_service;
     pc.model.annotations_prefix = o->annotations_prefix;
+    pc.model.default_ssl_certificate = o->default_ssl_certificate;
     pipeline = ctl_pipeline_new(loop, store, &pc, err, sizeof(err));
     if (pipeline == NULL) {
         ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"%s\"",

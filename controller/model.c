@@ -10,7 +10,8 @@
  *   3. choose default backends: per host, then for the catch-all vhost,
  *      then --default-backend-service;
  *   4. write everything through the table builder, resolving Services
- *      (model_backend.c) as routes need them.
+ *      (model_backend.c) as routes need them;
+ *   5. certificates: the default, then spec.tls[] (model_tls.c).
  * docs/routing.md explains each decision for users.  Nothing here
  * serializes or publishes the table.
  */
@@ -543,6 +544,8 @@ ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
         rc = set_host_defaults(&bd);
     if (rc == 0)
         rc = set_catchall_default(&bd);
+    if (rc == 0)
+        rc = ctl_tls_build(&bd);
     if (rc == 0)
         rc = ctl_annotations_add_servers(&bd);
     if (rc == 0)

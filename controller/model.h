@@ -53,6 +53,9 @@ typedef struct {
     const char *default_backend_service; /* --default-backend-service
                                             "ns/name" or NULL           */
     const char *annotations_prefix; /* --annotations-prefix             */
+    const char *default_ssl_certificate; /* --default-ssl-certificate
+                                            "ns/name"; NULL or invalid:
+                                            a generated certificate    */
     const ctl_model_sink *sink;     /* NULL: nobody listens             */
 } ctl_model_config;
 

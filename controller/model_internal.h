@@ -7,6 +7,7 @@
  *   model_class.c    which Ingresses are ours; refused annotations
  *   model_ingress.c  reading and validating one Ingress (API rules)
  *   model_backend.c  Service + EndpointSlices -> table backend
+ *   model_tls.c      spec.tls[] + Secrets -> certificates, SNI names
  *   model.c          ctl_model_build: order, merge, defaults, emit
  *
  * Each object is parsed once per version: the parse hangs on its store
@@ -330,5 +331,15 @@ uint32_t ctl_backend_resolve(ctl_build *bd, const char *ns,
 
 /* --default-backend-service: the global fallback, or none (404). */
 int ctl_backend_set_global_default(ctl_build *bd);
+
+/* model_tls.c */
+
+/*
+ * The default certificate, then each tls[] host of the build's Ingresses
+ * (oldest first) as an SNI name and, where a rule names the host, its
+ * vhost's certificate.  Bad Secrets and hosts are logged and skipped.
+ * -1 only when out of memory.
+ */
+int ctl_tls_build(ctl_build *bd);
 
 #endif

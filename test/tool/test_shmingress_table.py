@@ -180,7 +180,9 @@ def test_dump_lists_vhosts_routes_backends_and_endpoints(site):
     assert broken["endpoints"] == []
 
     assert doc["default_route"] is None
-    assert doc["certs"] == [] and doc["counts"]["certs"] == 0
+    # no tls[] here: only the controller's generated default certificate
+    assert [c["default"] for c in doc["certs"]] == [True]
+    assert doc["counts"]["certs"] == 1
     assert doc["counts"]["vhosts"] == 4
     assert doc["counts"]["routes"] == sum(len(v["routes"])
                                           for v in doc["vhosts"])
