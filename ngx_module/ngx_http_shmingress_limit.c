@@ -352,7 +352,8 @@ ngx_http_shmingress_limit_leak(ngx_http_shmingress_limit_node_t *n,
         ms = 0;
     }
 
-    excess = n->excess - n->rate * ms / 1000 + 1000;
+    excess = (ngx_int_t) n->excess - (ngx_int_t) (n->rate * ms / 1000)
+             + 1000;
 
     if (excess < 0) {
         excess = 0;
