@@ -577,8 +577,8 @@ ctl_ingress_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
 /* ---------------------------------------------------------------- TLS */
 
 /*
- * Certificates are not served yet, but a Secret an Ingress names and
- * the cluster lacks is a mistake worth telling its owner about now.
+ * Its hosts get the default certificate (model_tls.c); the Ingress's
+ * owner should hear why, on the Ingress.
  */
 void
 ctl_tls_secrets_check(ctl_build *bd, const ctl_object *ing)
