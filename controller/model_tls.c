@@ -216,26 +216,75 @@ read_chain(tls_pair *p, const char *crt, size_t crt_len, char *err,
     return bad;
 }
 
+/*
+ * The first PEM block whose label ends in "PRIVATE KEY" (openssl ecparam
+ * writes an "EC PARAMETERS" block first).  Returns 1 with the block, 0
+ * when there is none.
+ */
+static int
+read_key_block(BIO *bio, char **name, unsigned char **der, long *len)
+{
+    char *header;
+
+    while (PEM_read_bio(bio, name, &header, der, len) == 1) {
+        size_t n = strlen(*name);
+        bool encrypted = header[0] != '\0';
+
+        OPENSSL_free(header);
+        if (n >= 11 && strcmp(*name + n - 11, "PRIVATE KEY") == 0 &&
+            !encrypted && strcmp(*name, "ENCRYPTED PRIVATE KEY") != 0)
+            return 1;
+        OPENSSL_free(*name);
+        OPENSSL_clear_free(*der, (size_t)*len);
+    }
+    return 0;
+}
+
+/*
+ * The key is decoded as the type of the leaf's public key: OpenSSL 3's
+ * generic PEM key reader tries every decoder and costs several times
+ * more, which adds up over thousands of Secrets.  A key of another type
+ * cannot match the leaf, so both failures read as a mismatch.  A PKCS#8
+ * block ("PRIVATE KEY") is kept as it is; others are converted.
+ */
 static const char *
 read_key(tls_pair *p, const char *key, size_t key_len)
 {
     BIO *bio = BIO_new_mem_buf(key, (int)key_len);
-    EVP_PKEY *pkey;
+    EVP_PKEY *pkey = NULL, *pub = X509_get0_pubkey(p->leaf);
+    const unsigned char *in;
+    unsigned char *der = NULL;
     const char *bad = NULL;
+    char *name = NULL;
+    long len = 0;
 
     if (bio == NULL)
         return "out of memory";
-    pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-    BIO_free(bio);
-    ERR_clear_error();
-    if (pkey == NULL)
+    if (!read_key_block(bio, &name, &der, &len)) {
+        BIO_free(bio);
+        ERR_clear_error();
         return "data[tls.key]: no unencrypted PEM private key";
-    if (X509_check_private_key(p->leaf, pkey) != 1)
+    }
+    BIO_free(bio);
+    in = der;
+    if (pub != NULL)
+        pkey = d2i_PrivateKey(EVP_PKEY_get_base_id(pub), NULL, &in, len);
+    if (pkey == NULL || X509_check_private_key(p->leaf, pkey) != 1) {
         bad = "data[tls.key]: the key does not match the certificate in "
               "data[tls.crt]";
-    else if (key_to_pkcs8(p, pkey) != 0)
+    } else if (strcmp(name, "PRIVATE KEY") == 0) {
+        p->key = malloc((size_t)len);
+        if (p->key == NULL)
+            bad = "out of memory";
+        else
+            memcpy(p->key, der, (size_t)len);
+        p->key_len = (size_t)len;
+    } else if (key_to_pkcs8(p, pkey) != 0) {
         bad = "out of memory";
+    }
     EVP_PKEY_free(pkey);
+    OPENSSL_free(name);
+    OPENSSL_clear_free(der, (size_t)len);
     ERR_clear_error();
     return bad;
 }

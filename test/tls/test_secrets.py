@@ -5,11 +5,28 @@ Secret that is missing or unusable.
 """
 
 import base64
+import subprocess
 
 import pytest
 
 import harness as h
 import tlsutil as t
+
+
+def traditional_ec_cert(workdir):
+    """A certificate whose key file is what `openssl ecparam -genkey`
+    writes: an "EC PARAMETERS" block, then a SEC1 "EC PRIVATE KEY"."""
+    d = workdir / "traditional"
+    d.mkdir()
+    subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey",
+                    "-out", "key.pem"], cwd=d, check=True,
+                   capture_output=True)
+    subprocess.run(["openssl", "req", "-x509", "-new", "-key", "key.pem",
+                    "-days", "2", "-subj", "/CN=sec1.example.com",
+                    "-addext", "subjectAltName=DNS:sec1.example.com",
+                    "-out", "crt.pem"], cwd=d, check=True,
+                   capture_output=True)
+    return t.Cert((d / "crt.pem").read_bytes(), (d / "key.pem").read_bytes())
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +41,7 @@ def world(module_clusters):
         "old": t.make_cert(w, "old", ["shared.example.com"]),
         "new": t.make_cert(w, "new", ["shared.example.com"]),
     }
+    certs["traditional"] = traditional_ec_cert(w)
     leaf, _, issuer = certs["chain"].crt_pem.partition(b"-----END "
                                                          b"CERTIFICATE-----\n")
     reversed_chain = issuer + leaf + b"-----END CERTIFICATE-----\n"
@@ -34,7 +52,7 @@ def world(module_clusters):
         "stringData": {"tls.crt": certs["string"].crt_pem.decode(),
                        "tls.key": certs["string"].key_pem.decode()}}
     objects = [h.ingress_class()]
-    for name in ("string", "typed", "order", "shared", "nosecret"):
+    for name in ("string", "typed", "order", "shared", "nosecret", "sec1"):
         objects += c.backends.add(name).objects()
     objects += [
         string_secret,
@@ -42,6 +60,10 @@ def world(module_clusters):
                       type_="kubernetes.io/dockerconfigjson"),
         t.secret("order-tls", reversed_chain, certs["chain"].key_pem),
         t.cert_secret("old-tls", certs["old"]),
+        t.cert_secret("sec1-tls", certs["traditional"]),
+        t.tls_ingress("sec1", [("sec1.example.com", "sec1")],
+                      [{"hosts": ["sec1.example.com"],
+                        "secretName": "sec1-tls"}]),
         t.cert_secret("new-tls", certs["new"]),
         t.tls_ingress("string", [("string.example.com", "string")],
                       [{"hosts": ["string.example.com"],
@@ -118,3 +140,10 @@ def test_missing_default_secret_falls_back_to_the_generated_one(world):
     default_der(world)
     assert log_lines(world, "default certificate not found",
                      "infra/missing")
+
+
+def test_a_sec1_key_after_ec_parameters_is_served(world):
+    assert b"EC PARAMETERS" in world.certs["traditional"].key_pem
+    der, r, _, _ = t.https_request(world.https_port, "sec1.example.com",
+                                   "sec1.example.com")
+    assert der == world.certs["traditional"].der and r.service == "sec1"
