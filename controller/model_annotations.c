@@ -588,6 +588,24 @@ ctl_annotations_prepare(ctl_build *bd, ctl_vec *claims)
 
 /* --- emit */
 
+/* Every policy carries resolved upstream settings (the defaults when
+ * the Ingress sets none): the module applies a policy's as a whole. */
+static void
+upstream_spec_of(const ctl_ann_upstream *u, tbl_policy_spec *s)
+{
+    s->connect_timeout_ms = (uint32_t)(u->connect_timeout * 1000);
+    s->send_timeout_ms = (uint32_t)(u->send_timeout * 1000);
+    s->read_timeout_ms = (uint32_t)(u->read_timeout * 1000);
+    s->body_size_max = (uint64_t)u->body_size;
+    s->next_upstream = u->next_upstream;
+    s->next_upstream_tries = (uint32_t)u->next_upstream_tries;
+    s->next_upstream_timeout_ms = (uint32_t)(u->next_upstream_timeout * 1000);
+    if (u->buffering)
+        s->flags |= TBL_POL_PROXY_BUFFERING;
+    s->upstream_vhost = u->upstream_vhost;
+    s->backend_protocol = u->protocol;
+}
+
 static void
 policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
 {
@@ -609,6 +627,7 @@ policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
     s->limit_connections = (uint32_t)v->ratelimit.connections;
     s->limit_allow = v->ratelimit.allow.v;
     s->limit_allow_count = v->ratelimit.allow.n;
+    upstream_spec_of(&v->upstream, s);
 }
 
 /* Does anything a route policy carries differ from no policy at all?
@@ -622,7 +641,7 @@ needs_policy(const ctl_annotations *v)
     return l->rps > 0 || l->rpm > 0 || l->connections > 0 || l->deny ||
            l->allow.n > 0 || v->redirect.url != NULL || v->redirect.relative ||
            r->rewrite_target != NULL || r->x_forwarded_prefix != NULL ||
-           r->app_root != NULL;
+           r->app_root != NULL || v->upstream.set != 0;
 }
 
 /* The policy of an Ingress's routes, added once per build; NONE when its

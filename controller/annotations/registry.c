@@ -24,6 +24,7 @@ static const ctl_ann_family *const families[] = {
     &ctl_ann_ratelimit_family,
     &ctl_ann_rewrite_family,
     &ctl_ann_redirect_family,
+    &ctl_ann_upstream_family,
 };
 
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))

@@ -2,10 +2,11 @@
  * registry.h -- the Ingress annotations this controller understands,
  * parsed into typed values.
  *
- * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c) declares a
- * table of keys: name, type, range.  The registry (registry.c) runs every
- * family's table over one Ingress's annotations, under both prefixes
- * (shmingress.io/<key> wins over <annotations prefix>/<key>), checks each
+ * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c, upstream.c)
+ * declares a table of keys: name, type, range.  The registry (registry.c)
+ * runs every family's table over one Ingress's annotations, under both
+ * prefixes (shmingress.io/<key> wins over <annotations prefix>/<key>),
+ * checks each
  * value with the validators of values.c, then lets each family apply the
  * rules that involve several keys.  Nothing here becomes nginx
  * configuration: values end up as fields of table records, which is why
@@ -114,12 +115,31 @@ typedef struct {
     bool     relative;
 } ctl_ann_redirect;
 
+/* upstream.c: seconds, bytes and TBL_* values, resolved to defaults */
+typedef struct {
+    uint32_t set;
+    int64_t  connect_timeout;       /* proxy-connect-timeout, seconds   */
+    int64_t  send_timeout;
+    int64_t  read_timeout;
+    int64_t  body_size;             /* proxy-body-size, 0 = unlimited   */
+    char    *next_upstream_text;    /* proxy-next-upstream as written   */
+    uint32_t next_upstream;         /* resolved TBL_NEXT_* mask         */
+    int64_t  next_upstream_tries;   /* 0 = unlimited                    */
+    int64_t  next_upstream_timeout; /* seconds, 0 = none                */
+    char    *buffering_text;        /* proxy-buffering as written       */
+    bool     buffering;
+    char    *upstream_vhost;        /* Host sent upstream, or NULL      */
+    char    *protocol_text;         /* backend-protocol as written      */
+    uint8_t  protocol;              /* resolved tbl_backend_protocol    */
+} ctl_ann_upstream;
+
 /* Everything the annotations of one Ingress say. */
 typedef struct {
     ctl_ann_canary    canary;
     ctl_ann_rewrite   rewrite;
     ctl_ann_ratelimit ratelimit;
     ctl_ann_redirect  redirect;
+    ctl_ann_upstream  upstream;
 } ctl_annotations;
 
 /* ------------------------------------------------------------ tables */
@@ -169,6 +189,7 @@ extern const ctl_ann_family ctl_ann_canary_family;
 extern const ctl_ann_family ctl_ann_ratelimit_family;
 extern const ctl_ann_family ctl_ann_rewrite_family;
 extern const ctl_ann_family ctl_ann_redirect_family;
+extern const ctl_ann_family ctl_ann_upstream_family;
 
 /* Is bit i of a family's set mask on? */
 #define CTL_ANN_IS_SET(fam, i) (((fam)->set >> (i)) & 1u)

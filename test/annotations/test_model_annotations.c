@@ -181,7 +181,7 @@ test_unknown_keys_warn_or_debug(void **state)
     (void)state;
     setup(&f);
     put_web(&f, "'annotations':{'" SH "limit-rsp':'5','" NG
-                "proxy-body-size':'8m'}",
+                "ssl-passthrough':'true'}",
             "/");
     fx_capture_start();
     fx_build(&f);
@@ -189,7 +189,7 @@ test_unknown_keys_warn_or_debug(void **state)
     assert_non_null(strstr(log, "level=warn msg=\"annotation ignored\""));
     assert_non_null(strstr(log, "key=\"" SH "limit-rsp\""));
     /* debug lines are off by default */
-    assert_null(strstr(log, "proxy-body-size"));
+    assert_null(strstr(log, "ssl-passthrough"));
     assert_string_equal(fx_route(&f, "web.example", "/"), "a:80");
     fx_free(&f);
 }

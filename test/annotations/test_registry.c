@@ -126,11 +126,11 @@ test_unknown_keys(void **state)
     ann_fx f;
 
     (void)state;
-    ann_parse(&f, "{'" SH "limit-rsp':'3','" NG "proxy-body-size':'8m'}");
+    ann_parse(&f, "{'" SH "limit-rsp':'3','" NG "ssl-passthrough':'true'}");
     assert_int_equal(f.rc, CTL_ANN_OK);
     assert_string_equal(f.warnings, SH "limit-rsp: unknown shmingress.io "
                                        "annotation; ignored\n");
-    assert_string_equal(f.debug, NG "proxy-body-size: not supported; "
+    assert_string_equal(f.debug, NG "ssl-passthrough: not supported; "
                                     "ignored\n");
     ann_fx_free(&f);
 }

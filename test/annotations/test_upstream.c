@@ -1,0 +1,187 @@
+/*
+ * test_upstream.c -- the upstream family (proxy timeouts, body size,
+ * next-upstream, buffering, upstream-vhost, backend-protocol): values,
+ * defaults, rejections, and the policy the model emits from them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "model_fixture.h"
+#include "ann_fixture.h"
+
+#define NG "nginx.ingress.kubernetes.io/"
+#define SH "shmingress.io/"
+
+static void
+test_defaults_are_the_templates(void **state)
+{
+    ann_fx f;
+
+    (void)state;
+    ann_parse(&f, "{}");
+    assert_int_equal(f.rc, CTL_ANN_OK);
+    assert_int_equal(f.a.upstream.set, 0);
+    assert_int_equal(f.a.upstream.connect_timeout, 5);
+    assert_int_equal(f.a.upstream.send_timeout, 60);
+    assert_int_equal(f.a.upstream.read_timeout, 60);
+    assert_int_equal(f.a.upstream.body_size, 1024 * 1024);
+    assert_int_equal(f.a.upstream.next_upstream,
+                     TBL_NEXT_ERROR | TBL_NEXT_TIMEOUT);
+    assert_int_equal(f.a.upstream.next_upstream_tries, 3);
+    assert_int_equal(f.a.upstream.next_upstream_timeout, 0);
+    assert_false(f.a.upstream.buffering);
+    assert_null(f.a.upstream.upstream_vhost);
+    assert_int_equal(f.a.upstream.protocol, TBL_PROTO_HTTP);
+    ann_fx_free(&f);
+}
+
+static void
+test_values(void **state)
+{
+    ann_fx f;
+
+    (void)state;
+    ann_parse(&f, "{'" NG "proxy-connect-timeout':'2','" NG
+                  "proxy-send-timeout':'30s','" SH "proxy-read-timeout':'2m',"
+                  "'" NG "proxy-body-size':'8m','" NG
+                  "proxy-next-upstream':'error  http_502 non_idempotent','" NG
+                  "proxy-next-upstream-tries':'0','" NG
+                  "proxy-next-upstream-timeout':'10','" NG
+                  "proxy-buffering':'on','" NG
+                  "upstream-vhost':'internal.example:8080','" NG
+                  "backend-protocol':'auto_http'}");
+    assert_int_equal(f.rc, CTL_ANN_OK);
+    assert_int_equal(f.a.upstream.connect_timeout, 2);
+    assert_int_equal(f.a.upstream.send_timeout, 30);
+    assert_int_equal(f.a.upstream.read_timeout, 120);
+    assert_int_equal(f.a.upstream.body_size, 8 * 1024 * 1024);
+    assert_int_equal(f.a.upstream.next_upstream,
+                     TBL_NEXT_ERROR | TBL_NEXT_HTTP_502 |
+                         TBL_NEXT_NON_IDEMPOTENT);
+    assert_int_equal(f.a.upstream.next_upstream_tries, 0);
+    assert_int_equal(f.a.upstream.next_upstream_timeout, 10);
+    assert_true(f.a.upstream.buffering);
+    assert_string_equal(f.a.upstream.upstream_vhost, "internal.example:8080");
+    assert_int_equal(f.a.upstream.protocol, TBL_PROTO_HTTP);
+    ann_fx_free(&f);
+
+    ann_parse(&f, "{'" NG "proxy-next-upstream':'off','" NG
+                  "proxy-body-size':'0'}");
+    assert_int_equal(f.rc, CTL_ANN_OK);
+    assert_int_equal(f.a.upstream.next_upstream, TBL_NEXT_OFF);
+    assert_int_equal(f.a.upstream.body_size, 0);
+    ann_fx_free(&f);
+}
+
+static void
+expect_invalid(const char *json, const char *key, const char *reason_part)
+{
+    ann_fx f;
+
+    ann_parse(&f, json);
+    assert_int_equal(f.rc, CTL_ANN_INVALID);
+    assert_non_null(strstr(f.e.key, key));
+    if (strstr(f.e.reason, reason_part) == NULL)
+        fail_msg("reason \"%s\" lacks \"%s\"", f.e.reason, reason_part);
+    ann_fx_free(&f);
+}
+
+static void
+test_rejections(void **state)
+{
+    (void)state;
+    expect_invalid("{'" NG "proxy-read-timeout':'soon'}",
+                   "proxy-read-timeout", "duration");
+    expect_invalid("{'" NG "proxy-connect-timeout':'0'}",
+                   "proxy-connect-timeout", "");
+    expect_invalid("{'" NG "proxy-body-size':'-1'}", "proxy-body-size",
+                   "size");
+    expect_invalid("{'" NG "proxy-next-upstream':'error sometimes'}",
+                   "proxy-next-upstream", "conditions");
+    expect_invalid("{'" NG "proxy-next-upstream':'off error'}",
+                   "proxy-next-upstream", "off");
+    expect_invalid("{'" NG "proxy-next-upstream':'  '}",
+                   "proxy-next-upstream", "conditions");
+    expect_invalid("{'" NG "proxy-next-upstream-tries':'many'}",
+                   "proxy-next-upstream-tries", "");
+    expect_invalid("{'" NG "proxy-buffering':'true'}", "proxy-buffering",
+                   "on or off");
+    expect_invalid("{'" NG "upstream-vhost':'a b'}", "upstream-vhost",
+                   "host name");
+    expect_invalid("{'" NG "backend-protocol':'HTTPS'}", "backend-protocol",
+                   "not supported yet");
+    expect_invalid("{'" NG "backend-protocol':'GRPC'}", "backend-protocol",
+                   "not supported yet");
+    expect_invalid("{'" NG "backend-protocol':'SPDY'}", "backend-protocol",
+                   "must be HTTP");
+}
+
+static const tbl_route *
+route_of(fixture *f, const char *name)
+{
+    for (uint32_t i = 0; i < f->view.route_count; i++) {
+        const tbl_route *r = &f->view.routes[i];
+
+        if (r->path_type != TBL_PATH_DEFAULT &&
+            strcmp(tbl_view_str(&f->view, r->ingress_name), name) == 0)
+            return r;
+    }
+    fail_msg("no route of %s", name);
+    return NULL;
+}
+
+static void
+test_policy_carries_resolved_values(void **state)
+{
+    fixture f;
+    const tbl_policy *p;
+
+    (void)state;
+    fx_init(&f);
+    fx_our_class(&f, "shmingress", 1);
+    fx_service(&f, "default", "a", "", 80, 8080, "10.0.0.1");
+    fx_ingress(&f, "default", "slow", NULL,
+               "'annotations':{'" NG "proxy-read-timeout':'3','" NG
+               "proxy-next-upstream':'off','" NG "upstream-vhost':'in.example'}",
+               FX_RULES(FX_RULE("s.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(&f, "default", "rewritten", NULL,
+               "'annotations':{'" NG "x-forwarded-prefix':'/x'}",
+               FX_RULES(FX_RULE("r.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(&f, "default", "plain", NULL, "",
+               FX_RULES(FX_RULE("p.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_build(&f);
+
+    p = tbl_view_policy(&f.view, route_of(&f, "slow")->policy);
+    assert_non_null(p);
+    assert_int_equal(p->read_timeout_ms, 3000);
+    assert_int_equal(p->connect_timeout_ms, 5000);
+    assert_int_equal(p->send_timeout_ms, 60000);
+    assert_int_equal(p->next_upstream, TBL_NEXT_OFF);
+    assert_int_equal(p->next_upstream_tries, 3);
+    assert_int_equal(p->body_size_max, 1024 * 1024);
+    assert_string_equal(tbl_view_str(&f.view, p->upstream_vhost),
+                        "in.example");
+
+    /* A policy made for other annotations carries the defaults. */
+    p = tbl_view_policy(&f.view, route_of(&f, "rewritten")->policy);
+    assert_non_null(p);
+    assert_int_equal(p->read_timeout_ms, 60000);
+    assert_int_equal(p->next_upstream, TBL_NEXT_ERROR | TBL_NEXT_TIMEOUT);
+    assert_int_equal(p->flags & TBL_POL_PROXY_BUFFERING, 0);
+
+    assert_null(tbl_view_policy(&f.view, route_of(&f, "plain")->policy));
+    fx_free(&f);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_are_the_templates),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_policy_carries_resolved_values),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
