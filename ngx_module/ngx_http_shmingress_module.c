@@ -315,6 +315,14 @@ ngx_http_shmingress_decide(ngx_http_request_t *r,
         return rc;
     }
 
+    ctx->policy = tbl_view_policy(v, route->policy);
+
+    rc = ngx_http_shmingress_cors_preflight(r, ctx);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
     ngx_http_shmingress_limit_prepare(r, ctx, v, route);
 
     cn = tbl_view_canary(v, route->canary);
@@ -566,6 +574,12 @@ ngx_http_shmingress_postconfiguration(ngx_conf_t *cf)
     }
 
     *h = ngx_http_shmingress_route_handler;
+
+    if (ngx_http_shmingress_access_init(cf) != NGX_OK
+        || ngx_http_shmingress_cors_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     if (smcf->table_dir.len
         && ngx_http_shmingress_limit_init(cf, smcf->limit_zone_size

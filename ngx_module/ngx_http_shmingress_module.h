@@ -85,6 +85,10 @@ typedef struct {
     ngx_uint_t                      limit_connections;
     ngx_uint_t                      limit_req_status;
     ngx_uint_t                      limit_conn_status;
+
+    /* the route's policy in the pinned table, for the ACCESS phase and
+     * the CORS header filter; NULL when the route has none */
+    const tbl_policy               *policy;
 } ngx_http_shmingress_ctx_t;
 
 
@@ -133,6 +137,12 @@ void ngx_http_shmingress_limit_prepare(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
     const tbl_route *route);
 ngx_int_t ngx_http_shmingress_limit_init(ngx_conf_t *cf, size_t size);
+
+ngx_int_t ngx_http_shmingress_access_init(ngx_conf_t *cf);
+
+ngx_int_t ngx_http_shmingress_cors_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_cors_preflight(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx);
 
 ngx_int_t ngx_http_shmingress_redirect_www(ngx_http_request_t *r,
     const tbl_view *v, const tbl_match *m);

@@ -20,8 +20,10 @@
  * or Regex; PORT that is not a number is a port name.  Policy keys:
  * redirect=CODE,URL app-root=PATH rewrite=TARGET x-forwarded-prefix=P
  * limit-rps=N limit-rpm=N burst-multiplier=N limit-connections=N
- * limit-allow=CIDR[,CIDR...], and the flags from-to-www,
- * relative-redirects.  Canary keys: weight=N total=N header=NAME
+ * limit-allow=CIDR[,CIDR...] allow=CIDR[,CIDR...] deny=CIDR[,CIDR...]
+ * cors-origin=LIST cors-methods=LIST cors-headers=LIST cors-expose=LIST
+ * cors-max-age=N, and the flags from-to-www, relative-redirects, denied,
+ * cors, cors-credentials.  Canary keys: weight=N total=N header=NAME
  * header-value=V header-pattern=RE cookie=NAME.  Config keys:
  * http-redirect-code=N limit-req-status=N limit-conn-status=N.
  *
@@ -207,14 +209,20 @@ parse_cidrs(const char *list, tbl_cidr *out, size_t *n)
 }
 
 static int
-set_policy_key(tbl_policy_spec *p, tbl_cidr *allow, const char *key,
-               const char *value)
+set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
+               const char *key, const char *value)
 {
     if (value == NULL) {
         if (strcmp(key, "from-to-www") == 0) {
             p->flags |= TBL_POL_FROM_TO_WWW;
         } else if (strcmp(key, "relative-redirects") == 0) {
             p->flags |= TBL_POL_RELATIVE_REDIRECTS;
+        } else if (strcmp(key, "denied") == 0) {
+            p->flags |= TBL_POL_DENIED;
+        } else if (strcmp(key, "cors") == 0) {
+            p->flags |= TBL_POL_CORS;
+        } else if (strcmp(key, "cors-credentials") == 0) {
+            p->flags |= TBL_POL_CORS_CREDENTIALS;
         } else {
             return -1;
         }
@@ -238,8 +246,24 @@ set_policy_key(tbl_policy_spec *p, tbl_cidr *allow, const char *key,
     } else if (strcmp(key, "limit-connections") == 0) {
         p->limit_connections = (uint32_t)strtoul(value, NULL, 10);
     } else if (strcmp(key, "limit-allow") == 0) {
-        p->limit_allow = allow;
-        return parse_cidrs(value, allow, &p->limit_allow_count);
+        p->limit_allow = cidrs[0];
+        return parse_cidrs(value, cidrs[0], &p->limit_allow_count);
+    } else if (strcmp(key, "allow") == 0) {
+        p->allow = cidrs[1];
+        return parse_cidrs(value, cidrs[1], &p->allow_count);
+    } else if (strcmp(key, "deny") == 0) {
+        p->deny = cidrs[2];
+        return parse_cidrs(value, cidrs[2], &p->deny_count);
+    } else if (strcmp(key, "cors-origin") == 0) {
+        p->cors_allow_origin = value;
+    } else if (strcmp(key, "cors-methods") == 0) {
+        p->cors_allow_methods = value;
+    } else if (strcmp(key, "cors-headers") == 0) {
+        p->cors_allow_headers = value;
+    } else if (strcmp(key, "cors-expose") == 0) {
+        p->cors_expose_headers = value;
+    } else if (strcmp(key, "cors-max-age") == 0) {
+        p->cors_max_age = (uint32_t)strtoul(value, NULL, 10);
     } else {
         return -1;
     }
@@ -250,7 +274,7 @@ static int
 add_policy(spec_state *s, int line, char **tok, int ntok)
 {
     tbl_policy_spec spec;
-    tbl_cidr        allow[MAX_CIDRS];
+    tbl_cidr        cidrs[3][MAX_CIDRS]; /* limit-allow, allow, deny */
     const char     *key, *value;
     int             i;
 
@@ -261,7 +285,7 @@ add_policy(spec_state *s, int line, char **tok, int ntok)
     spec.limit_burst_multiplier = 5;
     for (i = 2; i < ntok; i++) {
         key = key_value(tok[i], &value);
-        if (set_policy_key(&spec, allow, key, value) != 0) {
+        if (set_policy_key(&spec, cidrs, key, value) != 0) {
             return fail(s, line, "bad policy key", key);
         }
     }
