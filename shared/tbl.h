@@ -21,6 +21,15 @@
 /* A stable 64-bit hash, used for hash slots, ids and the checksum. */
 uint64_t tbl_hash64(const void *data, size_t len, uint64_t seed);
 
+/*
+ * What a serialized table says, as one number: the same for two tables
+ * that differ only in generation and built_at_ms, so a publisher can
+ * skip a rebuild that changed nothing.  Reads only the header (the
+ * checksum there covers every section), so the table must come from
+ * tbl_builder_finish or have passed tbl_view_init.
+ */
+uint64_t tbl_content_hash(const void *table);
+
 /* ---------------------------------------------------------------- builder */
 
 typedef struct tbl_builder tbl_builder;

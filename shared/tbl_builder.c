@@ -48,7 +48,7 @@ tbl_grow(void **items, size_t *cap, size_t len, size_t more, size_t size)
     return 0;
 }
 
-int
+static int
 tbl_bytes_append(tbl_bytes *b, const void *p, size_t n)
 {
     if (n == 0) {
@@ -59,16 +59,6 @@ tbl_bytes_append(tbl_bytes *b, const void *p, size_t n)
     }
     memcpy(b->items + b->len, p, n);
     b->len += n;
-    return 0;
-}
-
-int
-tbl_u32s_push(tbl_u32s *l, uint32_t v)
-{
-    if (tbl_vec_reserve(l, 1) != 0) {
-        return -1;
-    }
-    l->items[l->len++] = v;
     return 0;
 }
 
@@ -210,12 +200,10 @@ tbl_builder_free(tbl_builder *b)
     }
     free(b->pool.items);
     free(b->blobs.items);
-    free(b->keys.items);
     free(b->vhosts.items);
     free(b->routes.items);
     free(b->route_keys.items);
     free(b->backends.items);
-    free(b->backend_keys.items);
     free(b->endpoints.items);
     free(b->certs.items);
     free(b->snis.items);
@@ -224,7 +212,6 @@ tbl_builder_free(tbl_builder *b)
     free(b->cidrs.items);
     free(b->cidr_lists.items);
     free(b->cidr_scratch.items);
-    free(b->scratch.items);
     free(b->list_pos.items);
     free(b->sort_keys.items);
     free(b);
@@ -246,12 +233,10 @@ tbl_builder_reset(tbl_builder *b)
     }
     b->pool.len = 0;
     b->blobs.len = 0;
-    b->keys.len = 0;
     b->vhosts.len = 0;
     b->routes.len = 0;
     b->route_keys.len = 0;
     b->backends.len = 0;
-    b->backend_keys.len = 0;
     b->endpoints.len = 0;
     b->certs.len = 0;
     b->snis.len = 0;
@@ -384,15 +369,6 @@ tbl_format_u32(char *p, uint32_t v)
     return n;
 }
 
-/* Appends one part and its NUL to the scratch key (room reserved). */
-static char *
-tbl_key_put(char *p, const char *s, size_t len)
-{
-    memcpy(p, s, len);
-    p[len] = '\0';
-    return p + len + 1;
-}
-
 /* ------------------------------------------------------------ backends */
 
 static int
@@ -419,61 +395,72 @@ tbl_endpoint_copy(tbl_endpoint *dst, const tbl_endpoint *src)
                                | TBL_EP_TERMINATING);
 }
 
-/*
- * Scratch key "ns\0name\0port\0port_name\0": the identity of a backend,
- * and hashed, its stable id.
- */
-static int
-tbl_backend_key(tbl_builder *b, const tbl_backend_spec *spec, tbl_key *ns,
-                tbl_key *name, tbl_key *pname)
-{
-    char *p;
+/* What identifies a backend: namespace, name, port and port name. */
+typedef struct {
+    tbl_key  ns;
+    tbl_key  name;
+    tbl_key  port_name;
+    uint32_t port;
+} tbl_backend_key;
 
-    ns->s = spec->service_namespace;
-    ns->len = strlen(ns->s);
-    name->s = spec->service_name;
-    name->len = strlen(name->s);
-    pname->s = spec->port_name ? spec->port_name : "";
-    pname->len = strlen(pname->s);
-    b->scratch.len = 0;
-    if (tbl_vec_reserve(&b->scratch, ns->len + name->len + pname->len + 14)
-        != 0)
-    {
-        return -1;
-    }
-    p = (char *)b->scratch.items;
-    p = tbl_key_put(p, ns->s, ns->len);
-    p = tbl_key_put(p, name->s, name->len);
-    p += tbl_format_u32(p, spec->port);
-    *p++ = '\0';
-    p = tbl_key_put(p, pname->s, pname->len);
-    b->scratch.len = (size_t)(p - (char *)b->scratch.items);
-    return 0;
+static void
+tbl_backend_key_of(const tbl_backend_spec *spec, tbl_backend_key *k)
+{
+    k->ns.s = spec->service_namespace;
+    k->ns.len = strlen(k->ns.s);
+    k->name.s = spec->service_name;
+    k->name.len = strlen(k->name.s);
+    k->port_name.s = spec->port_name ? spec->port_name : "";
+    k->port_name.len = strlen(k->port_name.s);
+    k->port = spec->port;
+}
+
+/* backend_id = hash("ns\0name\0port\0port_name\0"), port in decimal. */
+static uint64_t
+tbl_backend_id(const tbl_backend_key *k)
+{
+    tbl_hash_stream hs;
+    char            port[10];
+
+    tbl_hash_stream_start(&hs, TBL_BACKEND_ID_SEED);
+    tbl_hash_stream_part(&hs, k->ns.s, k->ns.len);
+    tbl_hash_stream_part(&hs, k->name.s, k->name.len);
+    tbl_hash_stream_part(&hs, port, tbl_format_u32(port, k->port));
+    tbl_hash_stream_part(&hs, k->port_name.s, k->port_name.len);
+    return tbl_hash_stream_end(&hs);
+}
+
+/* Whether pool string s holds the key's bytes. */
+static int
+tbl_str_is(const tbl_builder *b, tbl_str s, const tbl_key *k)
+{
+    return s.len == k->len && memcmp(b->pool.items + s.off, k->s, k->len) == 0;
 }
 
 static int
 tbl_backend_eq(const tbl_builder *b, uint32_t idx, const void *key)
 {
-    const tbl_key *k = key;
-    tbl_str        mine = b->backend_keys.items[idx];
+    const tbl_backend_key *k = key;
+    const tbl_backend     *be = &b->backends.items[idx];
 
-    return mine.len == k->len
-           && memcmp(b->keys.items + mine.off, k->s, k->len) == 0;
+    return be->port == k->port && tbl_str_is(b, be->service_name, &k->name)
+           && tbl_str_is(b, be->service_namespace, &k->ns)
+           && tbl_str_is(b, be->port_name, &k->port_name);
 }
 
 /* Fills the record of a new backend and its endpoints. */
 static int
 tbl_backend_append(tbl_builder *b, const tbl_backend_spec *spec,
-                   const tbl_key *ns, const tbl_key *name,
-                   const tbl_key *pname, uint64_t id)
+                   const tbl_backend_key *k, uint64_t id)
 {
     tbl_backend *be = &b->backends.items[b->backends.len];
     size_t       i;
 
     memset(be, 0, sizeof(*be));
-    if (tbl_intern(b, ns->s, ns->len, &be->service_namespace) != 0
-        || tbl_intern(b, name->s, name->len, &be->service_name) != 0
-        || tbl_intern(b, pname->s, pname->len, &be->port_name) != 0)
+    if (tbl_intern(b, k->ns.s, k->ns.len, &be->service_namespace) != 0
+        || tbl_intern(b, k->name.s, k->name.len, &be->service_name) != 0
+        || tbl_intern(b, k->port_name.s, k->port_name.len, &be->port_name)
+               != 0)
     {
         return -1;
     }
@@ -489,11 +476,6 @@ tbl_backend_append(tbl_builder *b, const tbl_backend_spec *spec,
                           &spec->endpoints[i]);
     }
     b->endpoints.len += spec->endpoint_count;
-    b->backend_keys.items[b->backends.len].off = (uint32_t)b->keys.len;
-    b->backend_keys.items[b->backends.len].len = (uint32_t)b->scratch.len;
-    memcpy(b->keys.items + b->keys.len, b->scratch.items, b->scratch.len);
-    b->keys.len += b->scratch.len;
-    b->backend_keys.len++;
     b->backends.len++;
     return 0;
 }
@@ -501,47 +483,37 @@ tbl_backend_append(tbl_builder *b, const tbl_backend_spec *spec,
 uint32_t
 tbl_builder_add_backend(tbl_builder *b, const tbl_backend_spec *spec)
 {
-    tbl_key  ns, name, pname, key;
-    uint64_t h;
-    uint32_t idx;
+    tbl_backend_key k;
+    uint64_t        h;
+    uint32_t        idx;
 
     if (spec->service_namespace == NULL || spec->service_name == NULL
         || (spec->endpoint_count > 0 && spec->endpoints == NULL))
     {
         return TBL_NONE;
     }
-    if (tbl_backend_key(b, spec, &ns, &name, &pname) != 0) {
-        goto nomem;
-    }
-    key.s = (const char *)b->scratch.items;
-    key.len = b->scratch.len;
-    h = tbl_hash_bytes(key.s, key.len, TBL_BACKEND_ID_SEED);
-    idx = tbl_imap_find(&b->backend_index, h, tbl_backend_eq, b, &key);
+    tbl_backend_key_of(spec, &k);
+    h = tbl_backend_id(&k);
+    idx = tbl_imap_find(&b->backend_index, h, tbl_backend_eq, b, &k);
     if (idx != TBL_NONE) {
         return idx;
     }
     if (!tbl_endpoints_valid(spec->endpoints, spec->endpoint_count)
         || b->backends.len >= TBL_NONE - 1
-        || b->endpoints.len + spec->endpoint_count >= TBL_NONE
-        || b->keys.len + key.len >= TBL_NONE)
+        || b->endpoints.len + spec->endpoint_count >= TBL_NONE)
     {
         return TBL_NONE;
     }
     idx = (uint32_t)b->backends.len;
     if (tbl_vec_reserve(&b->backends, 1) != 0
-        || tbl_vec_reserve(&b->backend_keys, 1) != 0
         || tbl_vec_reserve(&b->endpoints, spec->endpoint_count) != 0
-        || tbl_vec_reserve(&b->keys, key.len) != 0
-        || tbl_backend_append(b, spec, &ns, &name, &pname, h) != 0
+        || tbl_backend_append(b, spec, &k, h) != 0
         || tbl_imap_put(&b->backend_index, h, idx) != 0)
     {
-        goto nomem;
+        b->out_of_memory = 1;
+        return TBL_NONE;
     }
     return idx;
-
-nomem:
-    b->out_of_memory = 1;
-    return TBL_NONE;
 }
 
 /* -------------------------------------------------------------- vhosts */
@@ -737,29 +709,19 @@ tbl_route_spec_check(const tbl_builder *b, uint32_t vhost,
  * buckets, regex caches) follows the route, not its index:
  * hash("ns\0name\0host\0path\0" + type byte).
  */
-static int
-tbl_route_id(tbl_builder *b, const tbl_key *ns, const tbl_key *name,
-             tbl_str host, const tbl_key *path, uint8_t type, uint64_t *id)
+static uint64_t
+tbl_route_id(const tbl_builder *b, const tbl_key *ns, const tbl_key *name,
+             tbl_str host, const tbl_key *path, uint8_t type)
 {
-    char *p;
+    tbl_hash_stream hs;
 
-    b->scratch.len = 0;
-    if (tbl_vec_reserve(&b->scratch, ns->len + name->len + host.len
-                                         + path->len + 5)
-        != 0)
-    {
-        return -1;
-    }
-    p = (char *)b->scratch.items;
-    p = tbl_key_put(p, ns->s, ns->len);
-    p = tbl_key_put(p, name->s, name->len);
-    p = tbl_key_put(p, tbl_builder_str(b, host), host.len);
-    p = tbl_key_put(p, path->s, path->len);
-    *p++ = (char)type;
-    *id = tbl_hash_bytes(b->scratch.items,
-                         (size_t)(p - (char *)b->scratch.items),
-                         TBL_ROUTE_ID_SEED);
-    return 0;
+    tbl_hash_stream_start(&hs, TBL_ROUTE_ID_SEED);
+    tbl_hash_stream_part(&hs, ns->s, ns->len);
+    tbl_hash_stream_part(&hs, name->s, name->len);
+    tbl_hash_stream_part(&hs, tbl_builder_str(b, host), host.len);
+    tbl_hash_stream_part(&hs, path->s, path->len);
+    tbl_hash_stream_add(&hs, &type, 1);
+    return tbl_hash_stream_end(&hs);
 }
 
 /* Fills and appends a route record; returns its index or TBL_NONE. */
@@ -790,12 +752,11 @@ tbl_route_append(tbl_builder *b, uint32_t vhost, const tbl_route_spec *spec,
     memset(&b->route_keys.items[idx], 0, sizeof(tbl_broute));
     if (tbl_intern(b, path->s, path->len, &r->path) != 0
         || tbl_intern(b, ns.s, ns.len, &r->ingress_namespace) != 0
-        || tbl_intern(b, name.s, name.len, &r->ingress_name) != 0
-        || tbl_route_id(b, &ns, &name, host, path, type, &r->route_id) != 0)
+        || tbl_intern(b, name.s, name.len, &r->ingress_name) != 0)
     {
-        b->out_of_memory = 1;
         return TBL_NONE;
     }
+    r->route_id = tbl_route_id(b, &ns, &name, host, path, type);
     r->path_type = type;
     r->vhost = vhost;
     r->backend = spec->backend;

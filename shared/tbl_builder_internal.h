@@ -42,8 +42,6 @@ int tbl_grow(void **items, size_t *cap, size_t len, size_t more, size_t size);
 typedef TBL_VEC(uint8_t) tbl_bytes;
 typedef TBL_VEC(uint32_t) tbl_u32s;
 
-int tbl_bytes_append(tbl_bytes *b, const void *p, size_t n);
-int tbl_u32s_push(tbl_u32s *l, uint32_t v);
 
 /* ----------------------------------------------------------- index map */
 
@@ -149,7 +147,6 @@ struct tbl_builder {
     } recent[TBL_RECENT_STRINGS];
     tbl_bytes blobs;      /* the BLOBS section: secrets, DER          */
     tbl_imap  blob_index; /* auth secret bytes -> offset              */
-    tbl_bytes keys;       /* identity bytes of backends, for lookups  */
 
     TBL_VEC(tbl_bvhost) vhosts;
     tbl_imap vhost_index;
@@ -157,7 +154,6 @@ struct tbl_builder {
     TBL_VEC(tbl_broute) route_keys;
     tbl_imap route_index; /* (type, vhost, match key) -> route        */
     TBL_VEC(tbl_backend) backends;
-    TBL_VEC(tbl_str) backend_keys; /* into keys                      */
     tbl_imap backend_index;
     TBL_VEC(tbl_endpoint) endpoints;
 
@@ -177,7 +173,6 @@ struct tbl_builder {
     tbl_config config;
     int        config_set;
 
-    tbl_bytes scratch;         /* composite keys                     */
     tbl_u32s  list_pos;        /* finish: next ROUTE_LISTS slot       */
     TBL_VEC(uint64_t) sort_keys; /* finish: impl lists being sorted   */
     size_t    host_exact_count; /* vhosts in HOST_EXACT               */

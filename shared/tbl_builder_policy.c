@@ -335,18 +335,14 @@ tbl_policy_record(tbl_builder *b, const tbl_policy_spec *s, tbl_policy *p,
                : 0;
 }
 
-/* Appends bytes to the scratch key. */
-static int
-tbl_scratch_add(tbl_builder *b, const void *p, size_t n)
+/* Hashes n bytes at base + off, where base may be NULL when n is 0. */
+static void
+tbl_hash_stream_at(tbl_hash_stream *hs, const void *base, size_t off,
+                   size_t n)
 {
-    return tbl_bytes_append(&b->scratch, p, n);
-}
-
-/* Appends n bytes at base + off, where base may be NULL when n is 0. */
-static int
-tbl_scratch_add_at(tbl_builder *b, const void *base, size_t off, size_t n)
-{
-    return n == 0 ? 0 : tbl_scratch_add(b, (const uint8_t *)base + off, n);
+    if (n > 0) {
+        tbl_hash_stream_add(hs, (const uint8_t *)base + off, n);
+    }
 }
 
 /*
@@ -355,11 +351,12 @@ tbl_scratch_add_at(tbl_builder *b, const void *base, size_t off, size_t n)
  * backend's stable id, then the bytes of every string, the auth secret
  * and each CIDR list -- so it stays the same across tables.
  */
-static int
-tbl_policy_id(tbl_builder *b, const tbl_policy *p, uint64_t *id)
+static uint64_t
+tbl_policy_id(const tbl_builder *b, const tbl_policy *p)
 {
-    tbl_policy canon = *p;
-    uint64_t   backend_id = 0;
+    tbl_policy      canon = *p;
+    tbl_hash_stream hs;
+    uint64_t        backend_id = 0;
 
     if (p->default_backend != TBL_NONE) {
         backend_id = b->backends.items[p->default_backend].backend_id;
@@ -372,39 +369,23 @@ tbl_policy_id(tbl_builder *b, const tbl_policy *p, uint64_t *id)
     canon.allow_first = 0;
     canon.deny_first = 0;
     canon.default_backend = 0;
-    b->scratch.len = 0;
-#define TBL_ADD_STR(f)                                                      \
-    if (tbl_scratch_add(b, tbl_builder_str(b, p->f), p->f.len + 1) != 0) {  \
-        return -1;                                                          \
-    }
-    if (tbl_scratch_add(b, &canon, sizeof(canon)) != 0
-        || tbl_scratch_add(b, &backend_id, sizeof(backend_id)) != 0)
-    {
-        return -1;
-    }
-    TBL_POLICY_STRINGS(TBL_ADD_STR)
-#undef TBL_ADD_STR
-    if (tbl_scratch_add_at(b, b->blobs.items, p->auth_secret.off,
-                           p->auth_secret.len)
-            != 0
-        || tbl_scratch_add_at(b, b->cidrs.items,
-                              p->limit_allow_first * sizeof(tbl_cidr),
-                              p->limit_allow_count * sizeof(tbl_cidr))
-               != 0
-        || tbl_scratch_add_at(b, b->cidrs.items,
-                              p->allow_first * sizeof(tbl_cidr),
-                              p->allow_count * sizeof(tbl_cidr))
-               != 0
-        || tbl_scratch_add_at(b, b->cidrs.items,
-                              p->deny_first * sizeof(tbl_cidr),
-                              p->deny_count * sizeof(tbl_cidr))
-               != 0)
-    {
-        return -1;
-    }
-    *id = tbl_hash_bytes(b->scratch.items, b->scratch.len,
-                         TBL_POLICY_ID_SEED);
-    return 0;
+    tbl_hash_stream_start(&hs, TBL_POLICY_ID_SEED);
+    tbl_hash_stream_add(&hs, &canon, sizeof(canon));
+    tbl_hash_stream_add(&hs, &backend_id, sizeof(backend_id));
+#define TBL_HASH_STR(f)                                                     \
+    tbl_hash_stream_part(&hs, tbl_builder_str(b, p->f), p->f.len);
+    TBL_POLICY_STRINGS(TBL_HASH_STR)
+#undef TBL_HASH_STR
+    tbl_hash_stream_at(&hs, b->blobs.items, p->auth_secret.off,
+                       p->auth_secret.len);
+    tbl_hash_stream_at(&hs, b->cidrs.items,
+                       p->limit_allow_first * sizeof(tbl_cidr),
+                       p->limit_allow_count * sizeof(tbl_cidr));
+    tbl_hash_stream_at(&hs, b->cidrs.items, p->allow_first * sizeof(tbl_cidr),
+                       p->allow_count * sizeof(tbl_cidr));
+    tbl_hash_stream_at(&hs, b->cidrs.items, p->deny_first * sizeof(tbl_cidr),
+                       p->deny_count * sizeof(tbl_cidr));
+    return tbl_hash_stream_end(&hs);
 }
 
 static int
@@ -425,9 +406,7 @@ tbl_builder_add_policy(tbl_builder *b, const tbl_policy_spec *spec,
     {
         return TBL_NONE;
     }
-    if (tbl_policy_id(b, &p, &p.policy_id) != 0) {
-        goto nomem;
-    }
+    p.policy_id = tbl_policy_id(b, &p);
     idx = tbl_imap_find(&b->policy_index, p.policy_id, tbl_policy_eq, b, &p);
     if (idx != TBL_NONE) {
         return idx;
@@ -480,24 +459,21 @@ tbl_canary_spec_check(const tbl_builder *b, const tbl_canary_spec *s,
 }
 
 /* canary_id = hash("ns\0name\0host\0path\0"): the rule, not the record. */
-static int
-tbl_canary_id(tbl_builder *b, const tbl_canary_spec *s, uint64_t *id)
+static uint64_t
+tbl_canary_id(const tbl_canary_spec *s)
 {
-    const char *parts[4] = {s->ingress_namespace, s->ingress_name, s->host,
-                            s->path};
-    size_t      i;
+    const char     *parts[4] = {s->ingress_namespace, s->ingress_name, s->host,
+                                s->path};
+    tbl_hash_stream hs;
+    size_t          i;
 
-    b->scratch.len = 0;
+    tbl_hash_stream_start(&hs, TBL_CANARY_ID_SEED);
     for (i = 0; i < 4; i++) {
         const char *p = parts[i] ? parts[i] : "";
 
-        if (tbl_scratch_add(b, p, strlen(p) + 1) != 0) {
-            return -1;
-        }
+        tbl_hash_stream_part(&hs, p, strlen(p));
     }
-    *id = tbl_hash_bytes(b->scratch.items, b->scratch.len,
-                         TBL_CANARY_ID_SEED);
-    return 0;
+    return tbl_hash_stream_end(&hs);
 }
 
 static int
@@ -528,11 +504,11 @@ tbl_builder_add_canary(tbl_builder *b, const tbl_canary_spec *spec,
         || tbl_intern_cstr(b, spec->cookie, &c.cookie) != 0
         || tbl_intern_cstr(b, spec->ingress_namespace, &c.ingress_namespace)
                != 0
-        || tbl_intern_cstr(b, spec->ingress_name, &c.ingress_name) != 0
-        || tbl_canary_id(b, spec, &c.canary_id) != 0)
+        || tbl_intern_cstr(b, spec->ingress_name, &c.ingress_name) != 0)
     {
         goto nomem;
     }
+    c.canary_id = tbl_canary_id(spec);
     h = tbl_hash_bytes(&c, sizeof(c), 0);
     idx = tbl_imap_find(&b->canary_index, h, tbl_canary_eq, b, &c);
     if (idx != TBL_NONE) {

@@ -86,6 +86,19 @@ tbl_hash_tail(const uint8_t *p, size_t n)
            | (uint64_t)p[n - 1] << (8 * (n - 1));
 }
 
+/* Mixes in the total length and avalanches: the last step of a hash. */
+static inline uint64_t
+tbl_hash_final(uint64_t h, size_t len)
+{
+    h ^= (uint64_t)len * TBL_H_LEN;
+    h ^= h >> 32;
+    h *= TBL_H_FIN1;
+    h ^= h >> 29;
+    h *= TBL_H_FIN2;
+    h ^= h >> 32;
+    return h;
+}
+
 /*
  * Folds in the n (< 8) bytes at p as one zero-padded word (when n > 0),
  * then the total length, then avalanches.
@@ -96,13 +109,84 @@ tbl_hash_finish(uint64_t h, const uint8_t *p, size_t n, size_t len)
     if (n > 0) {
         h = tbl_hash_round(h, tbl_hash_tail(p, n));
     }
-    h ^= (uint64_t)len * TBL_H_LEN;
-    h ^= h >> 32;
-    h *= TBL_H_FIN1;
-    h ^= h >> 29;
-    h *= TBL_H_FIN2;
-    h ^= h >> 32;
-    return h;
+    return tbl_hash_final(h, len);
+}
+
+/*
+ * tbl_hash64 of several pieces as if they were one buffer, without
+ * copying them together: up to 7 pending bytes wait in a register word
+ * until the next piece completes it.  The builder hashes composite keys
+ * ("ns\0name\0...") this way, straight from the caller's strings.
+ */
+typedef struct {
+    uint64_t h;
+    uint64_t word;  /* pending bytes, little-endian */
+    size_t   nword; /* how many (0..7)              */
+    size_t   len;
+} tbl_hash_stream;
+
+static inline void
+tbl_hash_stream_start(tbl_hash_stream *s, uint64_t seed)
+{
+    s->h = tbl_hash_start(seed);
+    s->word = 0;
+    s->nword = 0;
+    s->len = 0;
+}
+
+static inline void
+tbl_hash_stream_add(tbl_hash_stream *s, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+
+    s->len += n;
+    if (s->nword > 0 && n > 0) {
+        size_t take = 8 - s->nword < n ? 8 - s->nword : n;
+
+        s->word |= tbl_hash_tail(p, take) << (8 * s->nword);
+        s->nword += take;
+        p += take;
+        n -= take;
+        if (s->nword < 8) {
+            return;
+        }
+        s->h = tbl_hash_round(s->h, s->word);
+        s->word = 0;
+        s->nword = 0;
+    }
+    while (n >= 8) {
+        s->h = tbl_hash_round(s->h, tbl_hash_load64(p));
+        p += 8;
+        n -= 8;
+    }
+    if (n > 0) {
+        s->word = tbl_hash_tail(p, n);
+        s->nword = n;
+    }
+}
+
+/* One piece and the NUL that ends it (a zero byte: nothing to OR in). */
+static inline void
+tbl_hash_stream_part(tbl_hash_stream *s, const void *data, size_t n)
+{
+    tbl_hash_stream_add(s, data, n);
+    s->len++;
+    if (++s->nword == 8) {
+        s->h = tbl_hash_round(s->h, s->word);
+        s->word = 0;
+        s->nword = 0;
+    }
+}
+
+static inline uint64_t
+tbl_hash_stream_end(const tbl_hash_stream *s)
+{
+    uint64_t h = s->h;
+
+    if (s->nword > 0) {
+        h = tbl_hash_round(h, s->word);
+    }
+    return tbl_hash_final(h, s->len);
 }
 
 /* Seeds for the stable ids (distinct from the slot and checksum seeds). */

@@ -204,6 +204,33 @@ test_deterministic(void **state)
     free(y);
 }
 
+/* The content hash ignores generation and build time, nothing else. */
+static void
+test_content_hash(void **state)
+{
+    uint8_t     *x, *y, *z;
+    size_t       xl, yl, zl;
+    tbl_builder *b = tbl_builder_new();
+    char         err[256];
+
+    (void)state;
+    build_sample(&x, &xl, 5);
+    build_sample(&y, &yl, 6);
+    ((tbl_header *)y)->built_at_ms = 99;
+    assert_int_equal(tbl_content_hash(x), tbl_content_hash(y));
+    fill_sample(b);
+    tbl_test_route(b, tbl_builder_vhost(b, "h1.example.com"), TBL_PATH_EXACT,
+                   "/one-more", TBL_NONE);
+    assert_int_equal(tbl_builder_finish(b, 5, &z, &zl, err, sizeof(err)), 0);
+    assert_int_not_equal(tbl_content_hash(x), tbl_content_hash(z));
+    ((tbl_header *)y)->default_cert = TBL_NONE;
+    assert_int_not_equal(tbl_content_hash(x), tbl_content_hash(y));
+    free(x);
+    free(y);
+    free(z);
+    tbl_builder_free(b);
+}
+
 /* Finishing twice gives the same bytes: the builder is reusable. */
 static void
 test_finish_twice(void **state)
@@ -655,6 +682,7 @@ main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_finish_twice),
         cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_content_hash),
         cmocka_unit_test(test_stable_ids),
         cmocka_unit_test(test_backends),
         cmocka_unit_test(test_hosts),

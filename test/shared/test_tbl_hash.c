@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "tbl.h"
+#include "tbl_internal.h"
 
 typedef struct {
     const char *in;
@@ -179,6 +180,56 @@ test_distribution(void **state)
     free(load);
 }
 
+/*
+ * Hashing in pieces, with NUL-ended parts, equals hashing the bytes put
+ * together: 2000 random inputs of up to 38 bytes split at random into
+ * pieces of 0..9 bytes.
+ */
+static void
+test_stream(void **state)
+{
+    uint8_t  buf[64];
+    uint64_t x = 7;
+    size_t   len, i;
+    int      round;
+
+    (void)state;
+    for (round = 0; round < 2000; round++) {
+        tbl_hash_stream hs;
+        size_t          pos = 0;
+        uint64_t        seed;
+
+        x = x * 6364136223846793005ull + 1;
+        seed = x;
+        len = (size_t)(x >> 59) + (size_t)(x >> 61);
+        tbl_hash_stream_start(&hs, seed);
+        while (pos < len) {
+            size_t n;
+            int    nul;
+
+            x = x * 6364136223846793005ull + 1;
+            n = (size_t)(x >> 60) % 10;
+            nul = (x >> 40) & 1;
+
+            if (n > len - pos) {
+                n = len - pos;
+            }
+            for (i = 0; i < n; i++) {
+                buf[pos + i] = (uint8_t)(x >> (i * 5 % 56)) | 1;
+            }
+            if (nul && pos + n < len) {
+                buf[pos + n] = 0;
+                tbl_hash_stream_part(&hs, buf + pos, n);
+                pos += n + 1;
+            } else {
+                tbl_hash_stream_add(&hs, buf + pos, n);
+                pos += n;
+            }
+        }
+        assert_int_equal(tbl_hash_stream_end(&hs), tbl_hash64(buf, len, seed));
+    }
+}
+
 int
 main(void)
 {
@@ -187,6 +238,7 @@ main(void)
         cmocka_unit_test(test_alignment_and_length),
         cmocka_unit_test(test_avalanche),
         cmocka_unit_test(test_distribution),
+        cmocka_unit_test(test_stream),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
