@@ -606,6 +606,31 @@ upstream_spec_of(const ctl_ann_upstream *u, tbl_policy_spec *s)
     s->backend_protocol = u->protocol;
 }
 
+/* Source ranges, and CORS as the module answers it: the controller
+ * resolves every default, so the module never merges. */
+static void
+access_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
+{
+    const ctl_ann_cors *c = &v->cors;
+
+    if (v->access.denied)
+        s->flags |= TBL_POL_DENIED;
+    s->allow = v->access.allow.v;
+    s->allow_count = v->access.allow.n;
+    s->deny = v->access.deny.v;
+    s->deny_count = v->access.deny.n;
+    if (!c->enabled)
+        return;
+    s->flags |= TBL_POL_CORS;
+    if (c->credentials)
+        s->flags |= TBL_POL_CORS_CREDENTIALS;
+    s->cors_allow_origin = c->origin;
+    s->cors_allow_methods = c->methods;
+    s->cors_allow_headers = c->headers;
+    s->cors_expose_headers = c->expose;
+    s->cors_max_age = (uint32_t)c->max_age;
+}
+
 static void
 policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
 {
@@ -627,6 +652,7 @@ policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
     s->limit_connections = (uint32_t)v->ratelimit.connections;
     s->limit_allow = v->ratelimit.allow.v;
     s->limit_allow_count = v->ratelimit.allow.n;
+    access_spec_of(v, s);
     upstream_spec_of(&v->upstream, s);
 }
 
@@ -641,7 +667,9 @@ needs_policy(const ctl_annotations *v)
     return l->rps > 0 || l->rpm > 0 || l->connections > 0 || l->deny ||
            l->allow.n > 0 || v->redirect.url != NULL || v->redirect.relative ||
            r->rewrite_target != NULL || r->x_forwarded_prefix != NULL ||
-           r->app_root != NULL || v->upstream.set != 0;
+           r->app_root != NULL || v->access.denied ||
+           v->access.allow.n > 0 || v->access.deny.n > 0 ||
+           v->cors.enabled || v->upstream.set != 0;
 }
 
 /* The policy of an Ingress's routes, added once per build; NONE when its

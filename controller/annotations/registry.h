@@ -133,12 +133,39 @@ typedef struct {
     uint8_t  protocol;              /* resolved tbl_backend_protocol    */
 } ctl_ann_upstream;
 
+/* access.c */
+typedef struct {
+    uint32_t      set;
+    ctl_ann_cidrs allow;         /* allowlist-/whitelist-source-range   */
+    ctl_ann_cidrs deny;          /* denylist-source-range               */
+    bool          denied;        /* a range did not parse: the routes
+                                    answer 503 (fail closed)            */
+} ctl_ann_access;
+
+/* cors.c */
+typedef struct {
+    uint32_t    set;
+    bool        enabled;         /* enable-cors                         */
+    char       *allow_origin;    /* as written, or NULL                 */
+    char       *allow_methods;
+    char       *allow_headers;
+    char       *expose_headers;
+    bool        credentials;     /* default true                        */
+    int64_t     max_age;         /* default 1728000                     */
+    const char *origin;          /* resolved: the value or the default  */
+    const char *methods;
+    const char *headers;
+    const char *expose;
+} ctl_ann_cors;
+
 /* Everything the annotations of one Ingress say. */
 typedef struct {
     ctl_ann_canary    canary;
     ctl_ann_rewrite   rewrite;
     ctl_ann_ratelimit ratelimit;
     ctl_ann_redirect  redirect;
+    ctl_ann_access    access;
+    ctl_ann_cors      cors;
     ctl_ann_upstream  upstream;
 } ctl_annotations;
 
@@ -189,6 +216,8 @@ extern const ctl_ann_family ctl_ann_canary_family;
 extern const ctl_ann_family ctl_ann_ratelimit_family;
 extern const ctl_ann_family ctl_ann_rewrite_family;
 extern const ctl_ann_family ctl_ann_redirect_family;
+extern const ctl_ann_family ctl_ann_access_family;
+extern const ctl_ann_family ctl_ann_cors_family;
 extern const ctl_ann_family ctl_ann_upstream_family;
 
 /* Is bit i of a family's set mask on? */
