@@ -184,7 +184,7 @@ ngx_http_shmingress_init_peer(ngx_http_request_t *r,
     r->upstream->peer.free = ngx_http_shmingress_free_peer;
     r->upstream->peer.tries = n;
 
-    return NGX_OK;
+    return ngx_http_shmingress_upstream_apply(r, ctx);
 }
 
 

@@ -325,6 +325,12 @@ ngx_http_shmingress_decide(ngx_http_request_t *r,
 
     ngx_http_shmingress_limit_prepare(r, ctx, v, route);
 
+    rc = ngx_http_shmingress_upstream_prepare(r, ctx, v, route);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
     cn = tbl_view_canary(v, route->canary);
 
     if (cn && ngx_http_shmingress_canary_choose(r, v, cn)) {
@@ -546,6 +552,10 @@ ngx_http_shmingress_preconfiguration(ngx_conf_t *cf)
     }
 #endif
 
+    if (ngx_http_shmingress_upstream_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_shmingress_add_variables(cf);
 }
 
@@ -563,6 +573,10 @@ ngx_http_shmingress_postconfiguration(ngx_conf_t *cf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"shmingress_route\" and \"shmingress_health\" "
                            "need \"shmingress_table\" in the http block");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_shmingress_upstream_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

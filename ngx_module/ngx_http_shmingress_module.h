@@ -86,6 +86,19 @@ typedef struct {
     ngx_uint_t                      limit_req_status;
     ngx_uint_t                      limit_conn_status;
 
+    /* the route's upstream settings, applied when the upstream starts */
+    unsigned                        upstream:1;
+    unsigned                        upstream_buffering:1;
+    ngx_msec_t                      connect_timeout;
+    ngx_msec_t                      send_timeout;
+    ngx_msec_t                      read_timeout;
+    ngx_uint_t                      next_upstream;   /* NGX_HTTP_UPSTREAM_FT_* */
+    ngx_uint_t                      next_upstream_tries;
+    ngx_msec_t                      next_upstream_timeout;
+    ngx_str_t                       upstream_vhost;  /* "": the client's */
+    off_t                           body_max;        /* 0: unlimited */
+    off_t                           body_received;
+
     /* the route's policy in the pinned table, for the ACCESS phase and
      * the CORS header filter; NULL when the route has none */
     const tbl_policy               *policy;
@@ -143,6 +156,14 @@ ngx_int_t ngx_http_shmingress_access_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_cors_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_cors_preflight(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx);
+
+ngx_int_t ngx_http_shmingress_upstream_prepare(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
+    const tbl_route *route);
+ngx_int_t ngx_http_shmingress_upstream_apply(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx);
+ngx_int_t ngx_http_shmingress_upstream_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_upstream_init(ngx_conf_t *cf);
 
 ngx_int_t ngx_http_shmingress_redirect_www(ngx_http_request_t *r,
     const tbl_view *v, const tbl_match *m);

@@ -22,10 +22,14 @@
  * limit-rps=N limit-rpm=N burst-multiplier=N limit-connections=N
  * limit-allow=CIDR[,CIDR...] allow=CIDR[,CIDR...] deny=CIDR[,CIDR...]
  * cors-origin=LIST cors-methods=LIST cors-headers=LIST cors-expose=LIST
- * cors-max-age=N, and the flags from-to-www, relative-redirects, denied,
- * cors, cors-credentials.  Canary keys: weight=N total=N header=NAME
- * header-value=V header-pattern=RE cookie=NAME.  Config keys:
- * http-redirect-code=N limit-req-status=N limit-conn-status=N.
+ * cors-max-age=N, connect-timeout=MS send-timeout=MS read-timeout=MS
+ * body-size=BYTES next-upstream=COND[,COND...]|off tries=N
+ * next-upstream-timeout=MS buffering=on|off vhost=HOST (any of these
+ * gives the others their defaults), and the flags from-to-www,
+ * relative-redirects, denied, cors, cors-credentials.  Canary keys:
+ * weight=N total=N header=NAME header-value=V header-pattern=RE
+ * cookie=NAME.  Config keys: http-redirect-code=N limit-req-status=N
+ * limit-conn-status=N body-size=BYTES.
  *
  *   shmingress-test-table publish DIR SPEC            prints the generation
  *   shmingress-test-table publish-corrupt DIR SPEC    one byte flipped
@@ -208,6 +212,72 @@ parse_cidrs(const char *list, tbl_cidr *out, size_t *n)
     return 0;
 }
 
+/* "error,timeout,http_502" or "off" as TBL_NEXT_* bits; 0 if unknown. */
+static uint32_t
+next_upstream_mask(const char *value)
+{
+    static const char *const names[] = {
+        "error", "timeout", "invalid_header", "http_500", "http_502",
+        "http_503", "http_504", "http_403", "http_404", "http_429",
+        "non_idempotent", "off"};
+    uint32_t mask = 0;
+    const char *p = value;
+
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",");
+        uint32_t bit = 0;
+
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            if (strlen(names[i]) == n && strncmp(names[i], p, n) == 0)
+                bit = 1u << i;
+        }
+        if (bit == 0)
+            return 0;
+        mask |= bit;
+        p += n + (p[n] == ',');
+    }
+    return mask;
+}
+
+/* The upstream keys; a policy with any of them carries every upstream
+ * setting, as the controller's do, so the others take the defaults. */
+static int
+set_upstream_key(tbl_policy_spec *p, const char *key, const char *value)
+{
+    if (p->connect_timeout_ms == 0) {
+        p->connect_timeout_ms = 5000;
+        p->send_timeout_ms = 60000;
+        p->read_timeout_ms = 60000;
+        p->next_upstream = TBL_NEXT_ERROR | TBL_NEXT_TIMEOUT;
+        p->next_upstream_tries = 3;
+        p->body_size_max = 1024 * 1024;
+    }
+    if (strcmp(key, "connect-timeout") == 0) {
+        p->connect_timeout_ms = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "send-timeout") == 0) {
+        p->send_timeout_ms = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "read-timeout") == 0) {
+        p->read_timeout_ms = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "body-size") == 0) {
+        p->body_size_max = strtoull(value, NULL, 10);
+    } else if (strcmp(key, "next-upstream") == 0) {
+        p->next_upstream = next_upstream_mask(value);
+        return p->next_upstream == 0 ? -1 : 0;
+    } else if (strcmp(key, "tries") == 0) {
+        p->next_upstream_tries = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "next-upstream-timeout") == 0) {
+        p->next_upstream_timeout_ms = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "buffering") == 0) {
+        if (strcmp(value, "on") == 0)
+            p->flags |= TBL_POL_PROXY_BUFFERING;
+    } else if (strcmp(key, "vhost") == 0) {
+        p->upstream_vhost = value;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 static int
 set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
                const char *key, const char *value)
@@ -265,7 +335,7 @@ set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
     } else if (strcmp(key, "cors-max-age") == 0) {
         p->cors_max_age = (uint32_t)strtoul(value, NULL, 10);
     } else {
-        return -1;
+        return set_upstream_key(p, key, value);
     }
     return 0;
 }
@@ -370,6 +440,8 @@ set_config(spec_state *s, int line, char **tok, int ntok)
             spec.limit_req_status_code = (uint16_t)strtoul(value, NULL, 10);
         } else if (strcmp(key, "limit-conn-status") == 0) {
             spec.limit_conn_status_code = (uint16_t)strtoul(value, NULL, 10);
+        } else if (strcmp(key, "body-size") == 0) {
+            spec.body_size_max = strtoull(value, NULL, 10);
         } else {
             return fail(s, line, "bad config key", key);
         }
