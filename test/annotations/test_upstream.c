@@ -142,7 +142,8 @@ test_policy_carries_resolved_values(void **state)
     fx_service(&f, "default", "a", "", 80, 8080, "10.0.0.1");
     fx_ingress(&f, "default", "slow", NULL,
                "'annotations':{'" NG "proxy-read-timeout':'3','" NG
-               "proxy-next-upstream':'off','" NG "upstream-vhost':'in.example'}",
+               "proxy-next-upstream':'off','" NG "upstream-vhost':'in.example',"
+               "'" NG "proxy-buffering':'on','" NG "proxy-body-size':'0'}",
                FX_RULES(FX_RULE("s.example", FX_PATH("/", "Prefix", "a", 80))));
     fx_ingress(&f, "default", "rewritten", NULL,
                "'annotations':{'" NG "x-forwarded-prefix':'/x'}",
@@ -158,7 +159,8 @@ test_policy_carries_resolved_values(void **state)
     assert_int_equal(p->send_timeout_ms, 60000);
     assert_int_equal(p->next_upstream, TBL_NEXT_OFF);
     assert_int_equal(p->next_upstream_tries, 3);
-    assert_int_equal(p->body_size_max, 1024 * 1024);
+    assert_int_equal(p->body_size_max, 0);
+    assert_true(p->flags & TBL_POL_PROXY_BUFFERING);
     assert_string_equal(tbl_view_str(&f.view, p->upstream_vhost),
                         "in.example");
 
@@ -168,6 +170,8 @@ test_policy_carries_resolved_values(void **state)
     assert_int_equal(p->read_timeout_ms, 60000);
     assert_int_equal(p->next_upstream, TBL_NEXT_ERROR | TBL_NEXT_TIMEOUT);
     assert_int_equal(p->flags & TBL_POL_PROXY_BUFFERING, 0);
+    assert_int_equal(p->body_size_max, 1024 * 1024);
+    assert_int_equal(p->connect_timeout_ms, 5000);
 
     assert_null(tbl_view_policy(&f.view, route_of(&f, "plain")->policy));
     fx_free(&f);
