@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""Annotations benchmark: what a route's policy or canary costs per
+request, against a plain route of the same shmingress in the same run.
+
+One shmingress (scripts/run-local, one worker on CPU 1) serves one host
+per variant, each its own Ingress backed by the same stock-nginx backend
+(wrk and the backend on CPU 0):
+  plain      no annotations (the baseline)
+  canary     a canary Ingress with canary-weight 20 and canary-by-header
+  rewrite    rewrite-target /$2 on the regex path /api(/|$)(.*)
+  limit      limit-rps 1000000 (a leaky bucket per client, never refused)
+  redirect   permanent-redirect (answered by nginx, no upstream)
+Each repetition measures every variant in turn (order rotated per
+repetition) after a short warm-up.  Reported: medians of req/s, p99 and
+worker CPU per request, and per-repetition ratios variant / plain.  It
+measures and prints; it asserts nothing.
+"""
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import benchlib as bl  # noqa: E402
+
+LUA = bl.REPO / "bench" / "request-path" / "requests.lua"
+PROXY_CPU = 1
+GENERATOR_CPU = 0
+PREFIX = "nginx.ingress.kubernetes.io/"
+
+# variant -> (annotations, path, pathType, request path, expected status)
+VARIANTS = {
+    "plain": ({}, "/api", "Prefix", "/api/v1/items", 200),
+    "canary": ({}, "/api", "Prefix", "/api/v1/items", 200),
+    "rewrite": ({"rewrite-target": "/$2"}, "/api(/|$)(.*)",
+                "ImplementationSpecific", "/api/v1/items", 200),
+    "limit": ({"limit-rps": "1000000"}, "/api", "Prefix", "/api/v1/items",
+              200),
+    "redirect": ({"permanent-redirect": "https://example.org/"}, "/api",
+                 "Prefix", "/api/v1/items", 301),
+}
+
+
+def host(variant):
+    return "%s.bench.test" % variant
+
+
+def variant_ingress(name, variant, annotations, path, path_type, svc):
+    ing = bl.ingress(name, host(variant), svc, paths=[(path, path_type)])
+    if annotations:
+        ing["metadata"]["annotations"] = {PREFIX + k: v
+                                          for k, v in annotations.items()}
+    return ing
+
+
+def write_manifests(dir_, backend_port):
+    dir_.mkdir(parents=True, exist_ok=True)
+    docs = [bl.ingress_class()]
+    for svc in ("main", "next"):
+        docs += [bl.service(svc), bl.endpoint_slice(svc, backend_port)]
+    for variant, (ann, path, ptype, _, _) in VARIANTS.items():
+        docs.append(variant_ingress(variant, variant, ann, path, ptype,
+                                    "main"))
+    docs.append(variant_ingress("canary-next", "canary", {
+        "canary": "true", "canary-weight": "20",
+        "canary-by-header": "X-Canary"}, "/api", "Prefix", "next"))
+    bl.write_documents(dir_ / "bench.yaml", docs)
+
+
+def measure(port, worker, request_list, args):
+    bl.run_wrk(port, LUA, request_list, args.warmup, args.connections,
+               cpus=str(GENERATOR_CPU))
+    t0, wall0 = bl.cpu_ticks(worker), time.monotonic()
+    res = bl.run_wrk(port, LUA, request_list, args.duration,
+                     args.connections, cpus=str(GENERATOR_CPU))
+    cpu_s = (bl.cpu_ticks(worker) - t0) / bl.CLK_TCK
+    res["cpu_us_per_req"] = cpu_s * 1e6 / max(1, res["requests"])
+    res["worker_busy"] = cpu_s / (time.monotonic() - wall0)
+    return res
+
+
+def only_worker(proc):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        workers = bl.nginx_workers(proc.pid)
+        if len(workers) == 1:
+            return workers[0]
+        time.sleep(0.1)
+    raise RuntimeError("expected one nginx worker, found %s"
+                       % bl.nginx_workers(proc.pid))
+
+
+def run(state, args):
+    backend_port = bl.free_port()
+    backend = bl.start_nginx(bl.write_backend_conf(state / "backend",
+                                                   backend_port),
+                             state / "backend.out",
+                             cpus=str(GENERATOR_CPU))
+    shm = None
+    try:
+        bl.wait_port(backend_port, proc=backend)
+        write_manifests(state / "manifests", backend_port)
+        ports = bl.proxy_ports()
+        shm = bl.start_shmingress(state / "shmingress", state / "manifests",
+                                  ports, args.build_dir, workers=1,
+                                  cpus=str(PROXY_CPU))
+        bl.wait_serving(ports["http"], host("plain"), shm, path="/api")
+        lists = {}
+        for variant, (_, _, _, target, status) in VARIANTS.items():
+            got = bl.http_status(ports["http"], host(variant), target)
+            if got != status:
+                raise RuntimeError("%s%s answered %d, not %d"
+                                   % (host(variant), target, got, status))
+            lists[variant] = state / ("requests-%s.txt" % variant)
+            lists[variant].write_text("%s %s\n" % (host(variant), target))
+        worker = only_worker(shm)
+        runs = {v: [] for v in VARIANTS}
+        names = list(VARIANTS)
+        for rep in range(args.reps):
+            order = names[rep % len(names):] + names[:rep % len(names)]
+            bl.log(" repetition %d" % (rep + 1))
+            for v in order:
+                r = measure(ports["http"], worker, lists[v], args)
+                bl.log("  %-9s %8.0f req/s  p99 %6.3f ms  cpu %5.1f us/req"
+                       "  busy %3.0f%%" % (v, r["rps"], r["p99"],
+                                          r["cpu_us_per_req"],
+                                          r["worker_busy"] * 100))
+                runs[v].append(r)
+    finally:
+        bl.stop(shm)
+        bl.stop(backend)
+    return runs
+
+
+def print_summary(runs, args):
+    print("annotations: wrk -t1 -c%d -d%ds --latency, %d repetitions, "
+          "medians; ratio = variant / plain, per repetition (min..max)"
+          % (args.connections, args.duration, args.reps))
+    print("%-9s %9s %9s %11s %6s   %s" % ("variant", "req/s", "p99 ms",
+                                         "cpu us/req", "busy",
+                                         "cpu/req ratio"))
+    plain = runs["plain"]
+    for v, rs in runs.items():
+        ratio = [r["cpu_us_per_req"] / p["cpu_us_per_req"]
+                 for r, p in zip(rs, plain)]
+        print("%-9s %9.0f %9.3f %11.2f %5.0f%%   %.3fx (%.3f..%.3f)"
+              % (v, bl.median([r["rps"] for r in rs]),
+                 bl.median([r["p99"] for r in rs]),
+                 bl.median([r["cpu_us_per_req"] for r in rs]),
+                 bl.median([r["worker_busy"] for r in rs]) * 100,
+                 bl.median(ratio), min(ratio), max(ratio)))
+    errors = sum(r["socket_errors"] for rs in runs.values() for r in rs)
+    if errors:
+        print("socket errors: %d" % errors)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--duration", type=int, default=5,
+                    help="seconds per measured wrk run (default 5)")
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--build-dir", default=str(bl.REPO / "build-bench"))
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+    if args.reps < 1:
+        ap.error("--reps must be at least 1")
+    args.build_dir = Path(args.build_dir).resolve()
+    if not args.no_build:
+        bl.build(args.build_dir)
+    state = Path(tempfile.mkdtemp(prefix="shmingress-bench-ann-",
+                                  dir="/dev/shm"))
+    try:
+        print_summary(run(state, args), args)
+    finally:
+        bl.remove_state(state)
+
+
+if __name__ == "__main__":
+    main()
