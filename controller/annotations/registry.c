@@ -163,6 +163,20 @@ parse_value(const ctl_ann_key *k, const char *s, void *slot,
     }
 }
 
+/* A finish step names keys without their prefix: give the message the
+ * key as the Ingress wrote it. */
+static void
+full_key(const ctl_ann_family *fam, const choice *c, size_t f,
+         ctl_ann_error *e)
+{
+    for (size_t k = 0; k < fam->nkeys; k++) {
+        if (c->key[f][k] != NULL && strcmp(fam->keys[k].name, e->key) == 0) {
+            snprintf(e->key, sizeof(e->key), "%s", c->key[f][k]);
+            return;
+        }
+    }
+}
+
 static ctl_ann_result
 parse_family(const ctl_ann_family *fam, const choice *c, size_t f,
              void *dst, ctl_ann_warn_fn warn, void *ctx, ctl_ann_error *e)
@@ -195,8 +209,10 @@ parse_family(const ctl_ann_family *fam, const choice *c, size_t f,
         fail_closed = true;
     }
     if (fam->finish != NULL &&
-        fam->finish(dst, fail_closed, warn, ctx, e) != 0)
+        fam->finish(dst, fail_closed, warn, ctx, e) != 0) {
+        full_key(fam, c, f, e);
         return CTL_ANN_INVALID;
+    }
     return CTL_ANN_OK;
 }
 

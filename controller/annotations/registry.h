@@ -2,16 +2,16 @@
  * registry.h -- the Ingress annotations this controller understands,
  * parsed into typed values.
  *
- * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c, upstream.c)
- * declares a table of keys: name, type, range.  The registry (registry.c)
- * runs every family's table over one Ingress's annotations, under both
- * prefixes (shmingress.io/<key> wins over <annotations prefix>/<key>),
- * checks each
- * value with the validators of values.c, then lets each family apply the
- * rules that involve several keys.  Nothing here becomes nginx
- * configuration: values end up as fields of table records, which is why
- * snippets are refused rather than parsed.  The model (model*.c) decides
- * what a result means for routes; this code does not see other objects.
+ * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c, upstream.c,
+ * access.c, cors.c) declares a table of keys: name, type, range.  The
+ * registry (registry.c) runs every family's table over one Ingress's
+ * annotations, under both prefixes (shmingress.io/<key> wins over
+ * <annotations prefix>/<key>), checks each value with the validators of
+ * values.c, then lets each family apply the rules that involve several
+ * keys.  Nothing here becomes nginx configuration: values end up as
+ * fields of table records, which is why snippets are refused rather than
+ * parsed.  The model (model*.c) decides what a result means for routes;
+ * this code does not see other objects.
  */
 #ifndef SHMINGRESS_CTL_ANN_REGISTRY_H
 #define SHMINGRESS_CTL_ANN_REGISTRY_H
@@ -206,7 +206,8 @@ typedef struct {
     size_t             size;   /* of the family struct, which starts
                                   with its uint32_t set mask            */
     void (*defaults)(void *family);
-    /* Rules across keys, after every key parsed; -1 rejects (e filled).
+    /* Rules across keys, after every key parsed; -1 rejects (e filled;
+     * a key without prefix is completed to the key as written).
      * fail_closed tells that a CTL_ANN_FAIL_CLOSED key did not parse. */
     int (*finish)(void *family, bool fail_closed, ctl_ann_warn_fn warn,
                   void *warn_ctx, ctl_ann_error *e);
