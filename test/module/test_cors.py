@@ -2,6 +2,9 @@
 on proxied answers, origin lists with wildcards, credentials, and no
 CORS headers for origins not on the list."""
 
+import http.server
+import threading
+
 from conftest import endpoint
 
 DEFAULT_METHODS = "GET, PUT, POST, DELETE, PATCH, OPTIONS"
@@ -105,4 +108,59 @@ def test_options_without_preflight_headers_is_proxied(nginx, backends):
     nginx.publish(cors(a, "cors-origin=* cors-methods=GET cors-headers=X-A"))
     resp = nginx.request("/", host="a.example.com", method="OPTIONS")
     assert resp.json()["method"] == "OPTIONS"
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+
+
+class CorsBackend(http.server.ThreadingHTTPServer):
+    """A backend that sends CORS headers of its own."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Access-Control-Allow-Origin",
+                             "https://backend.example")
+            self.send_header("Access-Control-Max-Age", "5")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), self.Handler)
+        self.port = self.server_address[1]
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_route_headers_replace_the_backends(nginx):
+    backend = CorsBackend()
+    try:
+        nginx.publish(cors(backend, "cors-origin=https://app.example.org "
+                                    "cors-methods=GET cors-headers=X-A "
+                                    "cors-max-age=60"))
+        resp = nginx.request("/", host="a.example.com",
+                             headers={"Origin": "https://app.example.org"})
+        assert resp.headers.get_all("Access-Control-Allow-Origin") == \
+            ["https://app.example.org"]
+        assert resp.headers.get_all("Access-Control-Max-Age") == ["60"]
+
+        # an origin not on the list: the backend's own headers pass
+        resp = nginx.request("/", host="a.example.com",
+                             headers={"Origin": "https://evil.example"})
+        assert resp.headers["Access-Control-Allow-Origin"] == \
+            "https://backend.example"
+    finally:
+        backend.shutdown()
+        backend.server_close()
+
+
+def test_preflight_is_answered_before_source_ranges(nginx, backends):
+    a = backends("svc-a")
+    nginx.publish(cors(a, "cors-origin=* cors-methods=GET cors-headers=X-A "
+                          "allow=10.0.0.0/8"))
+    assert preflight(nginx, "https://app.example.org").status == 204
+    resp = nginx.request("/", host="a.example.com",
+                         headers={"Origin": "https://app.example.org"})
+    assert resp.status == 403
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
