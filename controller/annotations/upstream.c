@@ -120,10 +120,10 @@ parse_next_upstream(const char *s, uint32_t *out)
 
     while (*s != '\0') {
         size_t n = strcspn(s, " \t");
-        uint32_t bit;
 
         if (n > 0) {
-            bit = next_condition(s, n);
+            uint32_t bit = next_condition(s, n);
+
             if (bit == 0)
                 return -1;
             mask |= bit;
