@@ -77,7 +77,7 @@ tbl_imap_grow(tbl_imap *m)
     size_t     ncap = m->cap ? m->cap * 2 : 64, i, j;
     tbl_islot *ns;
 
-    if (ncap > ((size_t)1 << 32)) {
+    if (m->cap > UINT32_MAX / 2) { /* the tag picks slots: 32 bits */
         return -1;
     }
     ns = malloc(ncap * sizeof(*ns));
@@ -121,7 +121,7 @@ tbl_imap_put(tbl_imap *m, uint64_t h, uint32_t value)
 }
 
 /* Empties the map and keeps its capacity for the next build. */
-void
+static void
 tbl_imap_clear(tbl_imap *m)
 {
     if (m->count > 0) {
@@ -130,7 +130,7 @@ tbl_imap_clear(tbl_imap *m)
     }
 }
 
-void
+static void
 tbl_imap_free(tbl_imap *m)
 {
     free(m->slots);
@@ -178,24 +178,36 @@ tbl_wipe_secrets(tbl_builder *b)
     }
 }
 
-/* Every map and array, for free and reset alike. */
-#define TBL_BUILDER_MAPS(b)                                                 \
-    &(b)->pool_index, &(b)->blob_index, &(b)->vhost_index,                  \
-        &(b)->route_index, &(b)->backend_index, &(b)->cert_index,           \
-        &(b)->sni_index, &(b)->policy_index, &(b)->canary_index,            \
-        &(b)->cidr_index
+#define TBL_BUILDER_MAP_COUNT 10
+
+/* Every map of the builder, for free and reset alike. */
+static void
+tbl_builder_maps(tbl_builder *b, tbl_imap *maps[TBL_BUILDER_MAP_COUNT])
+{
+    maps[0] = &b->pool_index;
+    maps[1] = &b->blob_index;
+    maps[2] = &b->vhost_index;
+    maps[3] = &b->route_index;
+    maps[4] = &b->backend_index;
+    maps[5] = &b->cert_index;
+    maps[6] = &b->sni_index;
+    maps[7] = &b->policy_index;
+    maps[8] = &b->canary_index;
+    maps[9] = &b->cidr_index;
+}
 
 void
 tbl_builder_free(tbl_builder *b)
 {
-    tbl_imap *maps[] = {TBL_BUILDER_MAPS(b)};
+    tbl_imap *maps[TBL_BUILDER_MAP_COUNT];
     size_t    i;
 
     if (b == NULL) {
         return;
     }
     tbl_wipe_secrets(b);
-    for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+    tbl_builder_maps(b, maps);
+    for (i = 0; i < TBL_BUILDER_MAP_COUNT; i++) {
         tbl_imap_free(maps[i]);
     }
     free(b->pool.items);
@@ -224,11 +236,12 @@ tbl_builder_free(tbl_builder *b)
 void
 tbl_builder_reset(tbl_builder *b)
 {
-    tbl_imap *maps[] = {TBL_BUILDER_MAPS(b)};
+    tbl_imap *maps[TBL_BUILDER_MAP_COUNT];
     size_t    i;
 
     tbl_wipe_secrets(b);
-    for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+    tbl_builder_maps(b, maps);
+    for (i = 0; i < TBL_BUILDER_MAP_COUNT; i++) {
         tbl_imap_clear(maps[i]);
     }
     b->pool.len = 0;

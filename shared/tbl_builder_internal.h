@@ -42,7 +42,6 @@ int tbl_grow(void **items, size_t *cap, size_t len, size_t more, size_t size);
 typedef TBL_VEC(uint8_t) tbl_bytes;
 typedef TBL_VEC(uint32_t) tbl_u32s;
 
-
 /* ----------------------------------------------------------- index map */
 
 /*
@@ -96,8 +95,6 @@ tbl_imap_find(const tbl_imap *m, uint64_t h, tbl_key_eq_fn eq,
 
 /* Adds (h, value); the caller has checked that the key is absent. */
 int tbl_imap_put(tbl_imap *m, uint64_t h, uint32_t value);
-void tbl_imap_clear(tbl_imap *m);
-void tbl_imap_free(tbl_imap *m);
 
 /* ------------------------------------------------------------- records */
 
@@ -118,8 +115,6 @@ typedef struct {
     uint64_t slot_hash; /* tbl_slot_hash(key, vhost)                  */
 } tbl_broute;
 
-#define TBL_RECENT_STRINGS 256 /* a power of two */
-
 typedef struct {
     tbl_str  key;      /* the name, without "*." for wildcards       */
     uint64_t hash;     /* its slot hash                               */
@@ -132,6 +127,8 @@ typedef struct {
     uint32_t first;
     uint32_t count;
 } tbl_brange;
+
+#define TBL_RECENT_STRINGS 256 /* a power of two */
 
 struct tbl_builder {
     tbl_bytes pool;       /* the STRINGS section being built          */

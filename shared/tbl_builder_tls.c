@@ -16,10 +16,6 @@
 #include "tbl.h"
 #include "tbl_builder_internal.h"
 
-typedef struct {
-    const tbl_cert_spec *spec;
-} tbl_cert_key;
-
 /*
  * The content hash the format promises: the chain's hash seeds the key's,
  * so the pair is hashed in order without being copied together.
@@ -35,7 +31,7 @@ tbl_cert_content_hash(const tbl_cert_spec *spec)
 static int
 tbl_cert_eq(const tbl_builder *b, uint32_t idx, const void *key)
 {
-    const tbl_cert_spec *spec = ((const tbl_cert_key *)key)->spec;
+    const tbl_cert_spec *spec = key;
     const tbl_cert      *c = &b->certs.items[idx];
 
     return c->chain.len == spec->chain_len && c->key.len == spec->key_len
@@ -77,16 +73,15 @@ uint32_t
 tbl_builder_add_cert(tbl_builder *b, const tbl_cert_spec *spec, char *err,
                      size_t errlen)
 {
-    tbl_cert_key key = {spec};
-    tbl_cert    *c;
-    uint64_t     h;
-    uint32_t     idx;
+    tbl_cert *c;
+    uint64_t  h;
+    uint32_t  idx;
 
     if (tbl_cert_spec_check(spec, err, errlen) != 0) {
         return TBL_NONE;
     }
     h = tbl_cert_content_hash(spec);
-    idx = tbl_imap_find(&b->cert_index, h, tbl_cert_eq, b, &key);
+    idx = tbl_imap_find(&b->cert_index, h, tbl_cert_eq, b, spec);
     if (idx != TBL_NONE) {
         b->certs.items[idx].flags |= spec->flags;
         return idx;
@@ -177,20 +172,24 @@ tbl_builder_add_sni(tbl_builder *b, const char *host, uint32_t cert,
     tbl_bsni   *s;
     uint64_t    h, ih;
     uint32_t    idx;
-    size_t      len = host ? strlen(host) : 0;
+    size_t      len;
 
+    if (host == NULL) {
+        host = "";
+    }
     if (cert >= b->certs.len) {
         snprintf(err, errlen, "tls host \"%s\": unknown certificate index %u",
-                 host ? host : "", cert);
+                 host, cert);
         return -1;
     }
+    len = strlen(host);
     k.wildcard = len > 2 && host[0] == '*' && host[1] == '.';
     k.key = k.wildcard ? host + 2 : host;
     k.len = k.wildcard ? len - 2 : len;
-    if (host == NULL || !tbl_host_is_valid(k.key, k.len)) {
+    if (!tbl_host_is_valid(k.key, k.len)) {
         snprintf(err, errlen,
                  "tls host \"%s\": not a lower-case host name or *.suffix",
-                 host ? host : "");
+                 host);
         return -1;
     }
     h = tbl_slot_hash(k.key, k.len, 0);
