@@ -64,12 +64,13 @@ kube_lease_now(char *buf, size_t buflen)
 {
     struct timespec ts;
     struct tm tm;
-    char sec[32];
+    size_t n;
 
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, buflen, "%s.%06ldZ", sec, ts.tv_nsec / 1000);
+    n = strftime(buf, buflen, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, buflen - n, ".%06uZ",
+             (unsigned)(ts.tv_nsec / 1000) % 1000000u);
 }
 
 static const cJSON *
