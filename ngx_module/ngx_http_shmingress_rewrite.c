@@ -24,7 +24,6 @@
 #include "ngx_http_shmingress_module.h"
 
 
-static ngx_uint_t ngx_http_shmingress_any_www(const tbl_view *v);
 static ngx_int_t ngx_http_shmingress_redirect(ngx_http_request_t *r,
     ngx_uint_t code, ngx_str_t *url, ngx_uint_t relative);
 static ngx_int_t ngx_http_shmingress_app_root(ngx_http_request_t *r,
@@ -88,10 +87,10 @@ ngx_http_shmingress_rewrite(ngx_http_request_t *r,
 
 
 /*
- * from-to-www-redirect: a request whose host matched no exact rule is
- * sent to its counterpart ("www." added or removed) when that host has
- * an exact rule whose policy asks for it; an Ingress for the
- * counterpart itself wins because its host then matched exactly.
+ * from-to-www-redirect: the controller gives the counterpart host ("www."
+ * added or removed) a vhost of its own whose server policy asks for the
+ * redirect, unless an Ingress serves that host; every request to it goes
+ * to the same URI on the configured host.
  */
 ngx_int_t
 ngx_http_shmingress_redirect_www(ngx_http_request_t *r, const tbl_view *v,
@@ -99,16 +98,17 @@ ngx_http_shmingress_redirect_www(ngx_http_request_t *r, const tbl_view *v,
 {
     u_char            *p;
     ngx_str_t         *host, other, scheme, url;
-    tbl_match          cm;
-    const tbl_route   *route;
-    const tbl_vhost   *vh;
     const tbl_policy  *pol;
 
     host = &r->headers_in.server;
 
-    if (m->host_kind == TBL_HOST_EXACT || host->len == 0
-        || !ngx_http_shmingress_any_www(v))
-    {
+    if (m->host_kind != TBL_HOST_EXACT || host->len == 0) {
+        return NGX_DECLINED;
+    }
+
+    pol = tbl_view_policy(v, v->vhosts[m->vhost].policy);
+
+    if (pol == NULL || !(pol->flags & TBL_POL_FROM_TO_WWW)) {
         return NGX_DECLINED;
     }
 
@@ -126,26 +126,6 @@ ngx_http_shmingress_redirect_www(ngx_http_request_t *r, const tbl_view *v,
         ngx_memcpy(ngx_cpymem(other.data, "www.", 4), host->data, host->len);
     }
 
-    tbl_lookup(v, (const char *) other.data, other.len,
-               (const char *) r->uri.data, r->uri.len, NULL, NULL, &cm);
-
-    if (cm.host_kind != TBL_HOST_EXACT) {
-        return NGX_DECLINED;
-    }
-
-    vh = &v->vhosts[cm.vhost];
-    route = (cm.route == TBL_NONE) ? NULL : &v->routes[cm.route];
-
-    pol = tbl_view_policy(v, vh->policy);
-
-    if (pol == NULL && route) {
-        pol = tbl_view_policy(v, route->policy);
-    }
-
-    if (pol == NULL || !(pol->flags & TBL_POL_FROM_TO_WWW)) {
-        return NGX_DECLINED;
-    }
-
     ngx_http_shmingress_scheme(r, &scheme);
 
     url.len = scheme.len + sizeof("://") - 1 + other.len
@@ -161,39 +141,6 @@ ngx_http_shmingress_redirect_www(ngx_http_request_t *r, const tbl_view *v,
 
     return ngx_http_shmingress_redirect(r,
                tbl_view_config(v)->http_redirect_code, &url, 0);
-}
-
-
-/*
- * Whether any policy of the table asks for from-to-www-redirect, so that
- * tables without one cost no second lookup.  Remembered per worker for
- * the last table asked about (requests rarely alternate between tables).
- */
-static ngx_uint_t
-ngx_http_shmingress_any_www(const tbl_view *v)
-{
-    uint32_t                i;
-    static ngx_uint_t       any;
-    static const tbl_view  *last;
-    static uint64_t         generation;
-
-    if (last == v && generation == v->hdr->generation) {
-        return any;
-    }
-
-    any = 0;
-
-    for (i = 0; i < v->policy_count; i++) {
-        if (v->policies[i].flags & TBL_POL_FROM_TO_WWW) {
-            any = 1;
-            break;
-        }
-    }
-
-    last = v;
-    generation = v->hdr->generation;
-
-    return any;
 }
 
 

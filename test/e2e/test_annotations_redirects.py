@@ -36,11 +36,6 @@ def test_paths_without_redirect_are_not_routed(cluster):
     cluster.expect(HOST, "/elsewhere", "404")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the controller publishes www.example.net as a vhost of its own with a "
-    "server-level FROM_TO_WWW policy, while the module redirects only "
-    "requests whose host matched no exact vhost: www.example.net/any/path "
-    "answers 404 instead of 308"))
 def test_from_to_www(cluster):
     r = cluster.expect("www.example.net", "/any/path?q=1", "308")
     assert r.header("Location") == "http://example.net/any/path?q=1", \

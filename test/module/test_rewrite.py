@@ -66,7 +66,12 @@ def test_app_root_redirects_only_the_root(nginx, backends):
 
 def test_from_to_www_redirects_the_counterpart_host(nginx, backends):
     a = backends("svc-a")
-    one_route(nginx, a, "route example.com Prefix /", "from-to-www")
+    nginx.publish("""
+        backend a default/svc-a:80 %s
+        policy www from-to-www
+        route example.com Prefix / a default/ing
+        host-policy www.example.com www
+    """ % endpoint(a))
 
     r = nginx.request("/p/q?x=1", host="www.example.com")
     assert r.status == 308
@@ -77,16 +82,17 @@ def test_from_to_www_redirects_the_counterpart_host(nginx, backends):
 
     nginx.publish("""
         backend a default/svc-a:80 %s
-        policy p from-to-www
+        policy www from-to-www
         config http-redirect-code=301
-        route www.other.example Prefix / a default/ing policy=p
+        route www.other.example Prefix / a default/ing
+        host-policy other.example www
     """ % endpoint(a))
     r = nginx.request("/", host="other.example")
     assert r.status == 301
     assert r.headers["Location"] == "http://www.other.example/"
 
 
-def test_from_to_www_yields_to_a_rule_for_the_counterpart(nginx, backends):
+def test_from_to_www_is_only_for_the_counterpart_vhost(nginx, backends):
     a, b = backends("svc-a"), backends("svc-b")
     nginx.publish("""
         backend a default/svc-a:80 %s
@@ -98,6 +104,9 @@ def test_from_to_www_yields_to_a_rule_for_the_counterpart(nginx, backends):
     r = nginx.request("/", host="www.example.com")
     assert r.status == 200
     assert r.json()["service"] == "svc-b"
+    r = nginx.request("/", host="example.com")
+    assert r.status == 200
+    assert r.json()["service"] == "svc-a"
 
 
 def test_rewrite_target_substitutes_regex_captures(nginx, backends):
