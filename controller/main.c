@@ -92,7 +92,8 @@ static const ctl_opt ctl_opts[] = {
     {"watch-namespace", OPT_STRING, OFF(watch_namespace), 0, 0,
      "NS  API mode: only this namespace (default all)"},
     {"configmap", OPT_REF, OFF(configmap), 0, 0,
-     "NS/NAME  API mode: the ConfigMap with global settings"},
+     "NS/NAME  the ConfigMap with global settings (in the API or the "
+     "manifests)"},
     {"table-dir", OPT_STRING, OFF(table_dir), 0, 0,
      "DIR  where tables are published (created with mode 0750)"},
     {"ingress-class", OPT_STRING, OFF(ingress_class), 0, 0,
@@ -583,6 +584,7 @@ ctl_run(const ctl_options *o)
     pc.model.default_backend_service = o->default_backend_service;
     pc.model.annotations_prefix = o->annotations_prefix;
     pc.model.default_ssl_certificate = o->default_ssl_certificate;
+    pc.model.configmap = o->configmap;
     pipeline = ctl_pipeline_new(loop, store, &pc, err, sizeof(err));
     if (pipeline == NULL) {
         ctl_log(CTL_LOG_ERROR, "cannot start", "error=\"%s\"",
@@ -635,14 +637,13 @@ main(int argc, char **argv)
     if ((rc = ctl_parse_args(argc, argv, &o)) >= 0)
         return rc;
     if (o.manifests != NULL &&
-        (o.kubeconfig || o.watch_namespace || o.configmap ||
+        (o.kubeconfig || o.watch_namespace ||
          o.publish_service || o.publish_status_address ||
          o.election_namespace))
         return ctl_usage_error("--%s is for the Kubernetes API, which "
                                "--manifests replaces",
                                o.kubeconfig               ? "kubeconfig"
                                : o.watch_namespace        ? "watch-namespace"
-                               : o.configmap              ? "configmap"
                                : o.publish_service        ? "publish-service"
                                : o.publish_status_address ? "publish-status-address"
                                                           : "election-namespace");

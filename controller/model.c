@@ -549,6 +549,8 @@ ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
     if (rc == 0)
         rc = ctl_annotations_add_servers(&bd);
     if (rc == 0)
+        rc = ctl_config_build(&bd);
+    if (rc == 0)
         rc = ctl_annotations_keep(&bd);
     if (rc != 0)
         ctl_log(CTL_LOG_ERROR, "route table not built",

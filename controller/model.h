@@ -56,6 +56,8 @@ typedef struct {
     const char *default_ssl_certificate; /* --default-ssl-certificate
                                             "ns/name"; NULL or invalid:
                                             a generated certificate    */
+    const char *configmap;          /* --configmap "ns/name": global
+                                       settings, or NULL for defaults  */
     const ctl_model_sink *sink;     /* NULL: nobody listens             */
 } ctl_model_config;
 

@@ -342,4 +342,7 @@ int ctl_backend_set_global_default(ctl_build *bd);
  */
 int ctl_tls_build(ctl_build *bd);
 
+/* model_config.c: the --configmap settings into the CONFIG record. */
+int ctl_config_build(ctl_build *bd);
+
 #endif
