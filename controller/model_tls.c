@@ -39,6 +39,7 @@ typedef struct {
     uint8_t *key;       /* PKCS#8 DER                          */
     size_t   key_len;
     uint64_t not_after; /* unix seconds                        */
+    char     problem[256]; /* why it is not valid              */
 } tls_pair;
 
 static void
@@ -323,6 +324,7 @@ parse_secret(const ctl_object *secret, tls_pair *p)
     }
     if (bad != NULL) {
         tls_pair_clear(p);
+        snprintf(p->problem, sizeof(p->problem), "%s", bad);
         ctl_log_object(CTL_LOG_ERROR, "tls secret not used", secret,
                        "reason=\"%s\"", ctl_log_quote(bad, q, sizeof(q)));
         return;
@@ -578,6 +580,11 @@ add_tls_host(ctl_build *bd, const ctl_ingress *ing, unsigned t, unsigned h,
                        "reason=\"the certificate does not name this host; "
                        "it gets the default certificate\"",
                        t, h, ctl_log_quote(host, q, sizeof(q)));
+        ctl_model_problem(bd, ing->obj, "HostNotCovered",
+                          "spec.tls[%u].hosts[%u]=\"%s\": the certificate "
+                          "does not name this host; it gets the default "
+                          "certificate",
+                          t, h, host);
         cert = TBL_NONE;
     }
     if (cert != TBL_NONE &&
@@ -624,6 +631,19 @@ add_tls_entry(ctl_build *bd, const ctl_ingress *ing, unsigned t,
             cert = add_pair(bd, p, secret->namespace_, secret->name, 0);
             if (cert == TBL_NONE)
                 return -1;
+            if (p->not_after < (uint64_t)time(NULL))
+                ctl_model_problem(bd, ing->obj, "CertificateExpired",
+                                  "spec.tls[%u].secretName=\"%s\": the "
+                                  "certificate of Secret %s/%s expired; "
+                                  "it is served anyway",
+                                  t, name, secret->namespace_, secret->name);
+        } else {
+            ctl_model_problem(bd, ing->obj, "InvalidSecret",
+                              "spec.tls[%u].secretName=\"%s\": Secret "
+                              "%s/%s is not usable (%s); its hosts get the "
+                              "default certificate",
+                              t, name, secret->namespace_, secret->name,
+                              p->problem);
         }
     }
     cJSON_ArrayForEach(host, ctl_json_array(entry, "hosts"))

@@ -255,7 +255,13 @@ test_missing_service_port_and_secret(void **state)
     put(s, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{"
            "\"name\":\"t-tls\",\"namespace\":\"shop\"},\"type\":\"Opaque\"}");
     build(s, &r);
-    assert_int_equal(r.problems, 2); /* only the port ones are left */
+    assert_int_equal(r.problems, 3); /* the port ones and the Secret */
+    assert_int_equal(
+        count_problem(&r, "shop/tls InvalidSecret: spec.tls[0].secretName="
+                          "\"t-tls\": Secret shop/t-tls is not usable "
+                          "(data[tls.crt]: missing); its hosts get the "
+                          "default certificate"),
+        1);
     ctl_store_free(s);
 }
 
