@@ -315,6 +315,12 @@ ngx_http_shmingress_decide(ngx_http_request_t *r,
         return rc;
     }
 
+    rc = ngx_http_shmingress_ssl_redirect(r, v, route);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
     ctx->policy = tbl_view_policy(v, route->policy);
 
     rc = ngx_http_shmingress_cors_preflight(r, ctx);
@@ -590,7 +596,8 @@ ngx_http_shmingress_postconfiguration(ngx_conf_t *cf)
     *h = ngx_http_shmingress_route_handler;
 
     if (ngx_http_shmingress_access_init(cf) != NGX_OK
-        || ngx_http_shmingress_cors_init(cf) != NGX_OK)
+        || ngx_http_shmingress_cors_init(cf) != NGX_OK
+        || ngx_http_shmingress_ssl_redirect_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -165,6 +165,10 @@ ngx_int_t ngx_http_shmingress_upstream_apply(ngx_http_request_t *r,
 ngx_int_t ngx_http_shmingress_upstream_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_upstream_init(ngx_conf_t *cf);
 
+ngx_int_t ngx_http_shmingress_ssl_redirect_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_ssl_redirect(ngx_http_request_t *r,
+    const tbl_view *v, const tbl_route *route);
+
 ngx_int_t ngx_http_shmingress_redirect_www(ngx_http_request_t *r,
     const tbl_view *v, const tbl_match *m);
 ngx_int_t ngx_http_shmingress_rewrite(ngx_http_request_t *r,

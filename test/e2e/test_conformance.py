@@ -2,10 +2,15 @@
 (ingress-semantics §5.4), with the suite's own objects: default_backend
 DB1-DB6, host_rules HR2-HR6, ingress_class IC1, load_balancing LB1 and
 path_rules PR1-PR16.  HR1 needs TLS termination and is not part of this
-suite.  Like the conformance client, every request uses a fresh
+suite; HR2's host has a tls[] entry, so its plain-HTTP request is
+redirected to HTTPS and followed there, as the conformance client does.  Like the conformance client, every request uses a fresh
 connection and the Go client's User-Agent; backends are identified by the
 echo's `service` and `pod` fields.
 """
+
+import http.client
+import socket
+import ssl
 
 import pytest
 
@@ -61,6 +66,9 @@ def rules_cluster(module_clusters):
         ready=("exact-path-rules", "/foo", "service:foo-exact"))
 
 
+# Hosts of the host-rules Ingress's tls[]: plain HTTP redirects to HTTPS.
+TLS_HOSTS = ("foo.bar.com",)
+
 HOST_RULE_CASES = [
     ("HR2", "foo.bar.com", "foo-bar-com"),
     ("HR3", "subdomain.bar.com", None),
@@ -73,10 +81,42 @@ HOST_RULE_CASES = [
 @pytest.mark.parametrize("case,host,svc", HOST_RULE_CASES,
                          ids=[c[0] for c in HOST_RULE_CASES])
 def test_host_rules(rules_cluster, case, host, svc):
-    r = rules_cluster.expect(host, "/", "service:" + svc if svc else "404",
-                             headers=[("User-Agent", UA)])
+    if host in TLS_HOSTS:
+        r = follow_to_https(rules_cluster, host)
+        assert r.outcome() == "service:" + svc
+    else:
+        r = rules_cluster.expect(host, "/",
+                                 "service:" + svc if svc else "404",
+                                 headers=[("User-Agent", UA)])
     if svc:
         assert r.json["host"] == host
+
+
+def follow_to_https(cluster, host):
+    """As the conformance client: plain HTTP to a host with a tls[] entry
+    answers 308 to https://host/, followed on the same ingress address
+    over TLS (SNI and Host the redirect's host)."""
+    r = cluster.expect(host, "/", "308", headers=[("User-Agent", UA)])
+    assert r.header("Location") == "https://%s/" % host
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", cluster.https_port,
+                                       timeout=10, context=ctx)
+    try:
+        conn.sock = ctx.wrap_socket(
+            socket.create_connection(("127.0.0.1", cluster.https_port),
+                                     timeout=10),
+            server_hostname=host)
+        conn.putrequest("GET", "/", skip_host=True,
+                        skip_accept_encoding=True)
+        conn.putheader("Host", host)
+        conn.putheader("User-Agent", UA)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return h.Response(resp.status, resp.getheaders(), resp.read())
+    finally:
+        conn.close()
 
 
 PATH_RULE_CASES = [

@@ -13,6 +13,7 @@
  *         [canary=ID]
  *   host-default HOST ID INGRESS_NS/INGRESS_NAME
  *   host-policy HOST ID
+ *   host-tls HOST
  *   default ID
  *   config [KEY=VALUE]...
  *
@@ -26,10 +27,12 @@
  * body-size=BYTES next-upstream=COND[,COND...]|off tries=N
  * next-upstream-timeout=MS buffering=on|off vhost=HOST (any of these
  * gives the others their defaults), and the flags from-to-www,
- * relative-redirects, denied, cors, cors-credentials.  Canary keys:
+ * relative-redirects, denied, cors, cors-credentials, ssl-redirect,
+ * force-ssl-redirect, preserve-trailing-slash.  Canary keys:
  * weight=N total=N header=NAME header-value=V header-pattern=RE
  * cookie=NAME.  Config keys: http-redirect-code=N limit-req-status=N
- * limit-conn-status=N body-size=BYTES.
+ * limit-conn-status=N body-size=BYTES hsts-max-age=N flags=TBL_CFG_BITS
+ * (0x.. replaces the default hsts, includeSubDomains and ssl-redirect).
  *
  *   shmingress-test-table publish DIR SPEC            prints the generation
  *   shmingress-test-table publish-corrupt DIR SPEC    one byte flipped
@@ -293,6 +296,12 @@ set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
             p->flags |= TBL_POL_CORS;
         } else if (strcmp(key, "cors-credentials") == 0) {
             p->flags |= TBL_POL_CORS_CREDENTIALS;
+        } else if (strcmp(key, "ssl-redirect") == 0) {
+            p->flags |= TBL_POL_SSL_REDIRECT;
+        } else if (strcmp(key, "force-ssl-redirect") == 0) {
+            p->flags |= TBL_POL_FORCE_SSL_REDIRECT;
+        } else if (strcmp(key, "preserve-trailing-slash") == 0) {
+            p->flags |= TBL_POL_PRESERVE_TRAILING_SLASH;
         } else {
             return -1;
         }
@@ -442,6 +451,10 @@ set_config(spec_state *s, int line, char **tok, int ntok)
             spec.limit_conn_status_code = (uint16_t)strtoul(value, NULL, 10);
         } else if (strcmp(key, "body-size") == 0) {
             spec.body_size_max = strtoull(value, NULL, 10);
+        } else if (strcmp(key, "hsts-max-age") == 0) {
+            spec.hsts_max_age = (uint32_t)strtoul(value, NULL, 10);
+        } else if (strcmp(key, "flags") == 0) {
+            spec.flags = (uint32_t)strtoul(value, NULL, 0);
         } else {
             return fail(s, line, "bad config key", key);
         }
@@ -462,6 +475,24 @@ set_host_policy(spec_state *s, int line, char **tok, int ntok)
     if (vhost == TBL_NONE || policy == UNKNOWN ||
         tbl_builder_set_vhost_policy(s->b, vhost, policy) != 0) {
         return fail(s, line, "bad host policy", tok[2]);
+    }
+    return 0;
+}
+
+/* A tls[] entry for HOST: TBL_VHOST_TLS without a certificate of its
+ * own (the default certificate serves it). */
+static int
+set_host_tls(spec_state *s, int line, char **tok, int ntok)
+{
+    uint32_t vhost;
+
+    if (ntok != 2) {
+        return fail(s, line, "cannot parse line", tok[0]);
+    }
+    vhost = tbl_builder_vhost(s->b, tok[1]);
+    if (vhost == TBL_NONE ||
+        tbl_builder_set_vhost_flags(s->b, vhost, TBL_VHOST_TLS) != 0) {
+        return fail(s, line, "bad host", tok[1]);
     }
     return 0;
 }
@@ -669,6 +700,9 @@ parse_line(spec_state *s, int line, char *text)
     }
     if (strcmp(tok[0], "canary") == 0) {
         return add_canary(s, line, tok, ntok);
+    }
+    if (strcmp(tok[0], "host-tls") == 0) {
+        return set_host_tls(s, line, tok, ntok);
     }
     if (strcmp(tok[0], "host-policy") == 0) {
         return set_host_policy(s, line, tok, ntok);

@@ -82,8 +82,9 @@ def world(module_clusters):
         "ten", [(host, "ten") for host in TEN],
         [{"hosts": [host], "secretName": "ten-%d-tls" % i}
          for i, host in enumerate(TEN)]))
-    h.start_with(c, {"tls.yaml": objects},
-                 ready=("foo.bar.com", "/", "service:foo-bar-com"))
+    h.start_with(c, {"tls.yaml": objects})
+    t.expect_https(c, "foo.bar.com", "service:foo-bar-com",
+                   deadline=h.START_DEADLINE)
     t.expect_cert(c.https_port, "foo.bar.com", certs["foo"].der, "foo-tls",
                   deadline=h.START_DEADLINE)
     c.certs = certs

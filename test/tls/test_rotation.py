@@ -15,7 +15,7 @@ def start(c, objects, flags=()):
     h.start_with(c, {"app.yaml": [h.ingress_class()] +
                      c.backends.add("app").objects()})
     c.manifests.write("tls.yaml", objects)
-    c.expect(HOST, "/", "service:app", deadline=h.START_DEADLINE)
+    t.expect_https(c, HOST, "service:app", deadline=h.START_DEADLINE)
     return c
 
 

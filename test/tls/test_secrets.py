@@ -87,8 +87,9 @@ def world(module_clusters):
     newer["metadata"]["creationTimestamp"] = "2025-01-01T00:00:00Z"
     objects += [newer, older]  # file order must not decide
     c.flags = ["--default-ssl-certificate", "infra/missing"]
-    h.start_with(c, {"tls.yaml": objects},
-                 ready=("string.example.com", "/", "service:string"))
+    h.start_with(c, {"tls.yaml": objects})
+    t.expect_https(c, "string.example.com", "service:string",
+                   deadline=h.START_DEADLINE)
     t.expect_cert(c.https_port, "string.example.com", certs["string"].der,
                   "the stringData certificate", deadline=h.START_DEADLINE)
     c.certs = certs

@@ -174,6 +174,16 @@ def https_request(port, sni, host, target="/", ctx=None, session=None):
         s.close()
 
 
+def expect_https(cluster, host, expected, target="/", deadline=h.DEADLINE):
+    """Polls until host+target over HTTPS (SNI and Host host) gives
+    `expected`, as cluster.expect does over HTTP, which a host with a
+    tls[] entry answers with a redirect to HTTPS."""
+    return h.eventually(
+        lambda: https_request(cluster.https_port, host, host, target)[1],
+        lambda r: r.outcome() == expected,
+        "https://%s%s -> %s" % (host, target, expected), deadline=deadline)
+
+
 def expect_cert(port, sni, der, what, deadline=h.DEADLINE):
     """Polls until a handshake with SNI sni presents der."""
     return h.eventually(lambda: peer_der(port, sni), lambda got: got == der,
