@@ -637,6 +637,12 @@ policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
     tbl_policy_spec_init(s);
     if (v->redirect.relative)
         s->flags |= TBL_POL_RELATIVE_REDIRECTS;
+    if (v->ssl_redirect.ssl_redirect)
+        s->flags |= TBL_POL_SSL_REDIRECT;
+    if (v->ssl_redirect.force)
+        s->flags |= TBL_POL_FORCE_SSL_REDIRECT;
+    if (v->ssl_redirect.preserve_trailing_slash)
+        s->flags |= TBL_POL_PRESERVE_TRAILING_SLASH;
     if (v->ratelimit.deny)
         s->flags |= TBL_POL_DENIED;
     if (v->redirect.url != NULL) {
@@ -657,7 +663,8 @@ policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
 }
 
 /* Does anything a route policy carries differ from no policy at all?
- * (from-to-www-redirect is a server matter: the counterpart host.) */
+ * (from-to-www-redirect is a server matter: the counterpart host.)  No
+ * policy means ssl-redirect on, as the ConfigMap default. */
 static bool
 needs_policy(const ctl_annotations *v)
 {
@@ -669,7 +676,9 @@ needs_policy(const ctl_annotations *v)
            r->rewrite_target != NULL || r->x_forwarded_prefix != NULL ||
            r->app_root != NULL || v->access.denied ||
            v->access.allow.n > 0 || v->access.deny.n > 0 ||
-           v->cors.enabled || v->upstream.set != 0;
+           v->cors.enabled || v->upstream.set != 0 ||
+           !v->ssl_redirect.ssl_redirect || v->ssl_redirect.force ||
+           v->ssl_redirect.preserve_trailing_slash;
 }
 
 /* The policy of an Ingress's routes, added once per build; NONE when its

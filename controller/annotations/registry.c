@@ -24,6 +24,7 @@ static const ctl_ann_family *const families[] = {
     &ctl_ann_ratelimit_family,
     &ctl_ann_rewrite_family,
     &ctl_ann_redirect_family,
+    &ctl_ann_ssl_redirect_family,
     &ctl_ann_access_family,
     &ctl_ann_cors_family,
     &ctl_ann_upstream_family,

@@ -115,6 +115,14 @@ typedef struct {
     bool     relative;
 } ctl_ann_redirect;
 
+/* ssl_redirect.c */
+typedef struct {
+    uint32_t set;
+    bool     ssl_redirect;            /* default true                   */
+    bool     force;                   /* force-ssl-redirect             */
+    bool     preserve_trailing_slash;
+} ctl_ann_ssl_redirect;
+
 /* upstream.c: seconds, bytes and TBL_* values, resolved to defaults */
 typedef struct {
     uint32_t set;
@@ -164,6 +172,7 @@ typedef struct {
     ctl_ann_rewrite   rewrite;
     ctl_ann_ratelimit ratelimit;
     ctl_ann_redirect  redirect;
+    ctl_ann_ssl_redirect ssl_redirect;
     ctl_ann_access    access;
     ctl_ann_cors      cors;
     ctl_ann_upstream  upstream;
@@ -217,6 +226,7 @@ extern const ctl_ann_family ctl_ann_canary_family;
 extern const ctl_ann_family ctl_ann_ratelimit_family;
 extern const ctl_ann_family ctl_ann_rewrite_family;
 extern const ctl_ann_family ctl_ann_redirect_family;
+extern const ctl_ann_family ctl_ann_ssl_redirect_family;
 extern const ctl_ann_family ctl_ann_access_family;
 extern const ctl_ann_family ctl_ann_cors_family;
 extern const ctl_ann_family ctl_ann_upstream_family;

@@ -106,7 +106,8 @@ test_cors_in_policy(void **state)
 
     p = policy_of(&f, "o.example");
     assert_non_null(p);
-    assert_int_equal(p->flags, TBL_POL_CORS | TBL_POL_CORS_CREDENTIALS);
+    assert_int_equal(p->flags, TBL_POL_CORS | TBL_POL_CORS_CREDENTIALS |
+                                   TBL_POL_SSL_REDIRECT);
     assert_string_equal(tbl_view_str(&f.view, p->cors_allow_origin), "*");
     assert_string_equal(tbl_view_str(&f.view, p->cors_allow_methods),
                         "GET, PUT, POST, DELETE, PATCH, OPTIONS");
@@ -117,7 +118,7 @@ test_cors_in_policy(void **state)
 
     p = policy_of(&f, "l.example");
     assert_non_null(p);
-    assert_int_equal(p->flags, TBL_POL_CORS);
+    assert_int_equal(p->flags, TBL_POL_CORS | TBL_POL_SSL_REDIRECT);
     assert_string_equal(tbl_view_str(&f.view, p->cors_allow_origin),
                         "https://app.example");
     assert_string_equal(tbl_view_str(&f.view, p->cors_expose_headers),
