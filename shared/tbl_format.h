@@ -6,7 +6,7 @@
  * free of struct padding (checked by static asserts); references between
  * records are 32-bit indexes into sections, and strings are (offset,length)
  * pairs into the string pool.  This header describes bytes only: building
- * a table lives in tbl_builder.c, checking one (tbl_view_init) in
+ * a table lives in tbl_builder*.c, checking one (tbl_view_init) in
  * tbl_validate.c, and reading one in tbl_lookup.c.  docs/table-format.md
  * is the prose version.
  */
