@@ -535,6 +535,8 @@ ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
     if (rc == 0)
         rc = merge_paths(&bd, &claims);
     if (rc == 0)
+        rc = ctl_config_build(&bd);
+    if (rc == 0)
         rc = ctl_annotations_prepare(&bd, &claims);
     if (rc == 0)
         rc = add_vhosts(&bd);
@@ -548,8 +550,6 @@ ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
         rc = ctl_tls_build(&bd);
     if (rc == 0)
         rc = ctl_annotations_add_servers(&bd);
-    if (rc == 0)
-        rc = ctl_config_build(&bd);
     if (rc == 0)
         rc = ctl_annotations_keep(&bd);
     if (rc != 0)

@@ -631,18 +631,47 @@ access_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
     s->cors_max_age = (uint32_t)c->max_age;
 }
 
+/* ssl-redirect and force-ssl-redirect that the Ingress does not write
+ * take the ConfigMap's values, as in ingress-nginx. */
+static uint32_t
+ssl_flags_of(const ctl_build *bd, const ctl_ann_ssl_redirect *a)
+{
+    bool ssl = (bd->config_flags & TBL_CFG_SSL_REDIRECT) != 0;
+    bool force = (bd->config_flags & TBL_CFG_FORCE_SSL_REDIRECT) != 0;
+    uint32_t flags = 0;
+
+    if (CTL_ANN_IS_SET(a, CTL_ANN_SSL_REDIRECT_BIT))
+        ssl = a->ssl_redirect;
+    if (CTL_ANN_IS_SET(a, CTL_ANN_FORCE_SSL_REDIRECT_BIT))
+        force = a->force;
+    if (ssl)
+        flags |= TBL_POL_SSL_REDIRECT;
+    if (force)
+        flags |= TBL_POL_FORCE_SSL_REDIRECT;
+    if (a->preserve_trailing_slash)
+        flags |= TBL_POL_PRESERVE_TRAILING_SLASH;
+    return flags;
+}
+
+/* What the module does for a route without a policy. */
+static uint32_t
+ssl_flags_default(const ctl_build *bd)
+{
+    return ((bd->config_flags & TBL_CFG_SSL_REDIRECT) ? TBL_POL_SSL_REDIRECT
+                                                       : 0) |
+           ((bd->config_flags & TBL_CFG_FORCE_SSL_REDIRECT)
+                ? TBL_POL_FORCE_SSL_REDIRECT
+                : 0);
+}
+
 static void
-policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
+policy_spec_of(const ctl_annotations *v, uint32_t ssl_flags,
+               tbl_policy_spec *s)
 {
     tbl_policy_spec_init(s);
+    s->flags |= ssl_flags;
     if (v->redirect.relative)
         s->flags |= TBL_POL_RELATIVE_REDIRECTS;
-    if (v->ssl_redirect.ssl_redirect)
-        s->flags |= TBL_POL_SSL_REDIRECT;
-    if (v->ssl_redirect.force)
-        s->flags |= TBL_POL_FORCE_SSL_REDIRECT;
-    if (v->ssl_redirect.preserve_trailing_slash)
-        s->flags |= TBL_POL_PRESERVE_TRAILING_SLASH;
     if (v->ratelimit.deny)
         s->flags |= TBL_POL_DENIED;
     if (v->redirect.url != NULL) {
@@ -664,9 +693,9 @@ policy_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
 
 /* Does anything a route policy carries differ from no policy at all?
  * (from-to-www-redirect is a server matter: the counterpart host.)  No
- * policy means ssl-redirect on, as the ConfigMap default. */
+ * policy means the ConfigMap's ssl-redirect and force-ssl-redirect. */
 static bool
-needs_policy(const ctl_annotations *v)
+needs_policy(const ctl_annotations *v, bool ssl_differs)
 {
     const ctl_ann_ratelimit *l = &v->ratelimit;
     const ctl_ann_rewrite *r = &v->rewrite;
@@ -676,9 +705,7 @@ needs_policy(const ctl_annotations *v)
            r->rewrite_target != NULL || r->x_forwarded_prefix != NULL ||
            r->app_root != NULL || v->access.denied ||
            v->access.allow.n > 0 || v->access.deny.n > 0 ||
-           v->cors.enabled || v->upstream.set != 0 ||
-           !v->ssl_redirect.ssl_redirect || v->ssl_redirect.force ||
-           v->ssl_redirect.preserve_trailing_slash;
+           v->cors.enabled || v->upstream.set != 0 || ssl_differs;
 }
 
 /* The policy of an Ingress's routes, added once per build; NONE when its
@@ -690,14 +717,16 @@ policy_of(ctl_build *bd, uint32_t ingress)
     const ctl_ingress *ing = build_ingress(bd, ingress);
     const ctl_annotations *v = &ing->info->values;
     tbl_policy_spec spec;
+    uint32_t ssl;
     char err[256], qerr[300];
 
     if (*slot != POLICY_UNSET)
         return *slot;
     *slot = TBL_NONE;
-    if (!needs_policy(v))
+    ssl = ssl_flags_of(bd, &v->ssl_redirect);
+    if (!needs_policy(v, ssl != ssl_flags_default(bd)))
         return TBL_NONE;
-    policy_spec_of(v, &spec);
+    policy_spec_of(v, ssl, &spec);
     *slot = tbl_builder_add_policy(bd->b, &spec, err, sizeof(err));
     if (*slot == TBL_NONE)
         ctl_log_object(CTL_LOG_ERROR, "annotations not applied", ing->obj,

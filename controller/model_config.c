@@ -145,6 +145,7 @@ ctl_config_build(ctl_build *bd)
                                          qv, sizeof(qv)),
                            why);
     }
+    bd->config_flags = spec.flags;
     if (tbl_builder_set_config(bd->b, &spec, err, sizeof(err)) != 0) {
         ctl_log(CTL_LOG_ERROR, "configmap not applied", "reason=\"%s\"",
                 ctl_log_quote(err, qv, sizeof(qv)));

@@ -197,6 +197,10 @@ typedef struct ctl_build {
 
     /* model_annotations.c: canaries, regex hosts, policies */
     struct ctl_ann_build   *ann;
+
+    /* model_config.c: the ConfigMap's TBL_CFG_* flags, set before the
+     * routes so that policies resolve ssl-redirect against them */
+    uint32_t                config_flags;
 } ctl_build;
 
 /* model_class.c */

@@ -115,7 +115,11 @@ typedef struct {
     bool     relative;
 } ctl_ann_redirect;
 
-/* ssl_redirect.c */
+/* ssl_redirect.c; the model gives a key the Ingress does not write
+ * (set bit 0 ssl-redirect, bit 1 force-ssl-redirect) the ConfigMap's
+ * value */
+enum { CTL_ANN_SSL_REDIRECT_BIT = 0, CTL_ANN_FORCE_SSL_REDIRECT_BIT = 1 };
+
 typedef struct {
     uint32_t set;
     bool     ssl_redirect;            /* default true                   */

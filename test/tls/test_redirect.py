@@ -79,3 +79,29 @@ def test_force_ssl_redirect_without_tls(world):
     r = world.request("forced.example.com", "/a/")
     assert r.status == 308
     assert r.header("Location") == "https://forced.example.com/a/"
+
+
+def test_configmap_ssl_redirect_false_is_the_default(clusters):
+    """ssl-redirect: "false" in the ConfigMap covers Ingresses whose
+    other annotations give their routes a policy; an Ingress that writes
+    ssl-redirect: "true" still redirects."""
+    c = clusters(flags=["--configmap", "ingress/settings"])
+    objects = [h.ingress_class()]
+    for name in ("cors", "strict"):
+        host = name + ".example.com"
+        objects += c.backends.add(name).objects()
+        objects.append(t.cert_secret(name + "-tls",
+                                     t.make_cert(c.root, name, [host])))
+    objects += [
+        tls_ingress("cors", "cors.example.com",
+                    annotations={NG + "enable-cors": "true"}),
+        tls_ingress("strict", "strict.example.com",
+                    annotations={NG + "ssl-redirect": "true"}),
+    ]
+    c.manifests.write_raw("settings.yaml",
+                          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                          "  name: settings\n  namespace: ingress\n"
+                          "data:\n  ssl-redirect: \"false\"\n")
+    h.start_with(c, {"redirect.yaml": objects},
+                 ready=("cors.example.com", "/", "service:cors"))
+    assert c.request("strict.example.com", "/a").status == 308
