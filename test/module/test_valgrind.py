@@ -79,14 +79,16 @@ def test_policies_canaries_and_limits_under_valgrind(tmp_path, backends):
             backend b default/svc-b:80 %s
             policy rw rewrite=/$2?v=1 x-forwarded-prefix=/$1
             policy lim limit-rps=1 burst-multiplier=2 limit-connections=5
-            policy www from-to-www app-root=/home
+            policy www from-to-www
+            policy home app-root=/home
             policy bad rewrite=/x
             canary c b header=X-Canary header-pattern=^on cookie=k weight=50
             route a.example.com Regex /(api)(/|$)(.*) a default/ing policy=rw
             route a.example.com Regex /broken( a default/ing policy=bad
             route a.example.com Prefix /lim a default/ing policy=lim
             route a.example.com Prefix / a default/ing canary=c
-            route example.com Prefix / a default/ing policy=www
+            route example.com Prefix / a default/ing policy=home
+            host-policy www.example.com www
         """ % (endpoint(a), endpoint(b))
         statuses = set()
         for i in range(200):
