@@ -23,8 +23,6 @@ static ngx_int_t ngx_http_shmingress_canary_header(ngx_http_request_t *r,
     const tbl_view *v, const tbl_canary *cn);
 static ngx_int_t ngx_http_shmingress_canary_cookie(ngx_http_request_t *r,
     const tbl_view *v, const tbl_canary *cn);
-static ngx_table_elt_t *ngx_http_shmingress_find_header(
-    ngx_http_request_t *r, const u_char *name, size_t len);
 
 
 #define NGX_HTTP_SHMINGRESS_UNDECIDED  -1
@@ -62,8 +60,8 @@ ngx_http_shmingress_canary_header(ngx_http_request_t *r, const tbl_view *v,
         return NGX_HTTP_SHMINGRESS_UNDECIDED;
     }
 
-    h = ngx_http_shmingress_find_header(r,
-            (const u_char *) tbl_view_str(v, cn->header), cn->header.len);
+    h = ngx_http_shmingress_find_header(r, tbl_view_str(v, cn->header),
+                                        cn->header.len);
 
     if (h == NULL) {
         return NGX_HTTP_SHMINGRESS_UNDECIDED;
@@ -144,37 +142,6 @@ ngx_http_shmingress_canary_cookie(ngx_http_request_t *r, const tbl_view *v,
 }
 
 
-/* The first request header of that name (names compare caseless). */
-static ngx_table_elt_t *
-ngx_http_shmingress_find_header(ngx_http_request_t *r, const u_char *name,
-    size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
-}
 
 
 /*

@@ -23,8 +23,6 @@
 
 static ngx_int_t ngx_http_shmingress_cors_header_filter(
     ngx_http_request_t *r);
-static ngx_table_elt_t *ngx_http_shmingress_cors_find(ngx_http_request_t *r,
-    const char *name, size_t len);
 static ngx_int_t ngx_http_shmingress_cors_origin(ngx_http_request_t *r,
     const tbl_view *v, const tbl_policy *pol, ngx_str_t *value);
 static ngx_int_t ngx_http_shmingress_cors_item(ngx_str_t *item,
@@ -61,9 +59,9 @@ ngx_http_shmingress_cors_preflight(ngx_http_request_t *r,
     if (pol == NULL
         || !(pol->flags & TBL_POL_CORS)
         || r->method != NGX_HTTP_OPTIONS
-        || ngx_http_shmingress_cors_find(r, "Origin",
+        || ngx_http_shmingress_find_header(r, "Origin",
                                          sizeof("Origin") - 1) == NULL
-        || ngx_http_shmingress_cors_find(r, "Access-Control-Request-Method",
+        || ngx_http_shmingress_find_header(r, "Access-Control-Request-Method",
                sizeof("Access-Control-Request-Method") - 1) == NULL
         || !ngx_http_shmingress_cors_origin(r, &ctx->table->view, pol,
                                             &origin))
@@ -133,36 +131,6 @@ ngx_http_shmingress_cors_header_filter(ngx_http_request_t *r)
 }
 
 
-static ngx_table_elt_t *
-ngx_http_shmingress_cors_find(ngx_http_request_t *r, const char *name,
-    size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
-}
 
 
 /*
@@ -185,7 +153,7 @@ ngx_http_shmingress_cors_origin(ngx_http_request_t *r, const tbl_view *v,
         return 1;
     }
 
-    origin = ngx_http_shmingress_cors_find(r, "Origin", sizeof("Origin") - 1);
+    origin = ngx_http_shmingress_find_header(r, "Origin", sizeof("Origin") - 1);
 
     if (origin == NULL) {
         return 0;

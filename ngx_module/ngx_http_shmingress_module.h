@@ -169,6 +169,9 @@ ngx_int_t ngx_http_shmingress_ssl_redirect_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_ssl_redirect(ngx_http_request_t *r,
     const tbl_view *v, const tbl_route *route);
 
+ngx_table_elt_t *ngx_http_shmingress_find_header(ngx_http_request_t *r,
+    const char *name, size_t len);
+
 ngx_int_t ngx_http_shmingress_redirect_www(ngx_http_request_t *r,
     const tbl_view *v, const tbl_match *m);
 ngx_int_t ngx_http_shmingress_rewrite(ngx_http_request_t *r,

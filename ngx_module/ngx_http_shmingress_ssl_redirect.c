@@ -129,8 +129,6 @@ ngx_http_shmingress_ssl_redirect(ngx_http_request_t *r, const tbl_view *v,
 static ngx_uint_t
 ngx_http_shmingress_https(ngx_http_request_t *r, const tbl_config *cfg)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
     if (!(cfg->flags & TBL_CFG_USE_FORWARDED_HEADERS)) {
@@ -141,30 +139,13 @@ ngx_http_shmingress_https(ngx_http_request_t *r, const tbl_config *cfg)
 #endif
     }
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    h = ngx_http_shmingress_find_header(r, "X-Forwarded-Proto",
+                                        sizeof("X-Forwarded-Proto") - 1);
 
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return 0;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("X-Forwarded-Proto") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Forwarded-Proto",
-                               sizeof("X-Forwarded-Proto") - 1) == 0)
-        {
-            return h[i].value.len == sizeof("https") - 1
-                   && ngx_strncasecmp(h[i].value.data, (u_char *) "https",
-                                      sizeof("https") - 1) == 0;
-        }
-    }
+    return h != NULL
+           && h->value.len == sizeof("https") - 1
+           && ngx_strncasecmp(h->value.data, (u_char *) "https",
+                              sizeof("https") - 1) == 0;
 }
 
 
