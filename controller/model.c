@@ -207,6 +207,15 @@ claim_has_key(const void *ctx, uint32_t claim)
         path_at(q->bd, *CTL_VEC_AT(q->claims, uint32_t, claim)), q->path);
 }
 
+const uint32_t *
+ctl_claim_find(const ctl_build *bd, const ctl_hmap *keys,
+               const ctl_vec *claims, const ctl_path *p)
+{
+    claim_query q = {bd, claims, p};
+
+    return ctl_hmap_find(keys, p->key_hash, claim_has_key, &q);
+}
+
 /*
  * Fills claims (path indexes, one per match key, in first-claim order).
  * Paths arrive oldest Ingress first, so the first claim of a key is the
@@ -221,12 +230,11 @@ merge_paths(ctl_build *bd, ctl_vec *claims)
     ctl_hmap_init(&keys);
     for (uint32_t pi = 0; pi < bd->paths.len && rc == 0; pi++) {
         const ctl_path *p = path_at(bd, pi);
-        claim_query q = {bd, claims, p};
         const uint32_t *found;
         const ctl_path *held;
         uint32_t *claim;
 
-        found = ctl_hmap_find(&keys, p->key_hash, claim_has_key, &q);
+        found = ctl_claim_find(bd, &keys, claims, p);
         if (found == NULL) {
             claim = ctl_vec_push(claims);
             if (claim == NULL ||

@@ -466,21 +466,6 @@ order_claims(ctl_build *bd, ctl_vec *claims)
 
 /* --- canary pairing */
 
-typedef struct {
-    const ctl_build *bd;
-    const ctl_vec   *claims;
-    const ctl_path  *path;
-} claim_query;
-
-static bool
-claim_matches(const void *ctx, uint32_t i)
-{
-    const claim_query *q = ctx;
-
-    return ctl_path_same_key(
-        build_path(q->bd, *CTL_VEC_AT(q->claims, uint32_t, i)), q->path);
-}
-
 static void
 log_unpaired(const held_canary *h, const ctl_path *p, const char *why)
 {
@@ -499,9 +484,7 @@ pair_path(ctl_build *bd, const ctl_vec *claims, const ctl_hmap *keys,
 {
     struct ctl_ann_build *a = bd->ann;
     held_canary *h = CTL_VEC_AT(&a->canaries, held_canary, ci);
-    claim_query q = {bd, claims, p};
-    const uint32_t *found = ctl_hmap_find(keys, p->key_hash, claim_matches,
-                                          &q);
+    const uint32_t *found = ctl_claim_find(bd, keys, claims, p);
     uint32_t *slot;
     canary_pair *pair;
 

@@ -239,6 +239,14 @@ ctl_ownership ctl_ingress_ownership(const ctl_class_rules *r,
 uint64_t ctl_path_key_hash(const ctl_path *p);
 bool ctl_path_same_key(const ctl_path *a, const ctl_path *b);
 
+struct ctl_build;
+
+/* The entry of keys (a claim: an index into claims, which holds path
+ * indexes) whose path has p's match key, or NULL. */
+const uint32_t *ctl_claim_find(const struct ctl_build *bd,
+                               const ctl_hmap *keys, const ctl_vec *claims,
+                               const ctl_path *p);
+
 /* The cached parse of an Ingress (annotations read for r's prefix);
  * NULL when out of memory. */
 ctl_ingress_info *ctl_ingress_info_of(const ctl_class_rules *r,
