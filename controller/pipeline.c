@@ -37,6 +37,7 @@ struct ctl_pipeline {
     const ctl_store     *store;
     ctl_pipeline_config  cfg;
     tbl_control         *control;
+    tbl_builder         *builder;         /* reset, not remade, per build */
     ctl_debounce        *debounce;
     ctl_timer           *heartbeat;
     ctl_pipeline_source *sources;
@@ -81,38 +82,17 @@ ctl_make_dirs(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-/*
- * The content hash of a serialized table: the header with its generation,
- * checksum and build time zeroed, then everything after it.
- */
-static uint64_t
-ctl_table_content_hash(const uint8_t *buf, size_t len)
-{
-    tbl_header hdr;
-    uint64_t seed;
-
-    memcpy(&hdr, buf, sizeof(hdr));
-    hdr.generation = 0;
-    hdr.checksum = 0;
-    hdr.built_at_ms = 0;
-    seed = tbl_hash64(&hdr, sizeof(hdr), 0);
-    return tbl_hash64(buf + sizeof(hdr), len - sizeof(hdr), seed);
-}
-
 /* Serializes the model of the current store; the caller frees *out. */
 static int
 ctl_pipeline_build(ctl_pipeline *p, uint64_t gen, uint8_t **out,
                    size_t *out_len, ctl_model_stats *ms)
 {
     char err[256];
-    tbl_builder *b = tbl_builder_new();
+    tbl_builder *b = p->builder;
     int rc = -1;
 
     memset(ms, 0, sizeof(*ms));
-    if (b == NULL) {
-        ctl_log(CTL_LOG_ERROR, "table build failed", "error=\"out of memory\"");
-        return -1;
-    }
+    tbl_builder_reset(b);
     if (ctl_model_build(p->store, &p->cfg.model, b, ms) < 0) {
         ctl_log(CTL_LOG_ERROR, "table build failed", "error=\"out of memory\"");
     } else if (tbl_builder_finish(b, gen, out, out_len, err, sizeof(err)) < 0) {
@@ -123,7 +103,6 @@ ctl_pipeline_build(ctl_pipeline *p, uint64_t gen, uint8_t **out,
     } else {
         rc = 0;
     }
-    tbl_builder_free(b);
     return rc;
 }
 
@@ -169,7 +148,7 @@ ctl_pipeline_run(ctl_pipeline *p)
         ctl_pipeline_failed(p, 0);
         return -1;
     }
-    hash = ctl_table_content_hash(buf, len);
+    hash = tbl_content_hash(buf);
     if (p->have_published && hash == p->published_hash) {
         ctl_log(CTL_LOG_DEBUG, "table unchanged, not published",
                 "generation=%llu bytes=%zu",
@@ -318,6 +297,12 @@ ctl_pipeline_new(ctl_loop *loop, const ctl_store *store,
         free(p);
         return NULL;
     }
+    p->builder = tbl_builder_new();
+    if (p->builder == NULL) {
+        snprintf(err, errlen, "out of memory");
+        ctl_pipeline_free(p);
+        return NULL;
+    }
     p->debounce = ctl_debounce_new(loop, cfg->debounce_ms, cfg->debounce_ms * 10,
                                    ctl_pipeline_debounced, p);
     p->heartbeat = ctl_timer_new(loop, ctl_pipeline_tick, p);
@@ -346,6 +331,7 @@ ctl_pipeline_free(ctl_pipeline *p)
     ctl_debounce_free(p->debounce);
     ctl_timer_free(p->heartbeat);
     tbl_control_close(p->control);
+    tbl_builder_free(p->builder);
     free(p);
 }
 
