@@ -14,6 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "model.h"
 #include "store.h"
 #include "tbl.h"
@@ -299,6 +304,96 @@ test_conflicts_name_the_winner(void **state)
     ctl_store_free(s);
 }
 
+/* PEM of a memory BIO, base64 again for a Secret's data; caller frees. */
+static char *
+bio_base64(BIO *mem)
+{
+    char *pem, *out;
+    long n = BIO_get_mem_data(mem, &pem);
+
+    out = calloc(1, (size_t)(4 * ((n + 2) / 3) + 1));
+    assert_non_null(out);
+    EVP_EncodeBlock((unsigned char *)out, (unsigned char *)pem, (int)n);
+    return out;
+}
+
+/* A Secret holding a self-signed EC certificate for host that expired a
+ * day ago. */
+static void
+put_expired_secret(ctl_store *s, const char *name, const char *host)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *crt = X509_new();
+    X509_NAME *subject;
+    X509_EXTENSION *san;
+    BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
+    char dns[300], *crt64, *key64, buf[8192];
+
+    assert_non_null(key);
+    assert_non_null(crt);
+    X509_set_version(crt, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(crt), 7);
+    X509_gmtime_adj(X509_getm_notBefore(crt), -2 * 86400);
+    X509_gmtime_adj(X509_getm_notAfter(crt), -86400);
+    subject = X509_get_subject_name(crt);
+    X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                               (const unsigned char *)host, -1, -1, 0);
+    X509_set_issuer_name(crt, subject);
+    snprintf(dns, sizeof(dns), "DNS:%s", host);
+    san = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, dns);
+    assert_non_null(san);
+    X509_add_ext(crt, san, -1);
+    X509_EXTENSION_free(san);
+    X509_set_pubkey(crt, key);
+    assert_true(X509_sign(crt, key, EVP_sha256()) > 0);
+    PEM_write_bio_X509(cb, crt);
+    PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL);
+    crt64 = bio_base64(cb);
+    key64 = bio_base64(kb);
+    snprintf(buf, sizeof(buf),
+             "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{"
+             "\"name\":\"%s\",\"namespace\":\"shop\"},\"type\":"
+             "\"kubernetes.io/tls\",\"data\":{\"tls.crt\":\"%s\","
+             "\"tls.key\":\"%s\"}}",
+             name, crt64, key64);
+    put(s, buf);
+    free(crt64);
+    free(key64);
+    BIO_free(cb);
+    BIO_free(kb);
+    X509_free(crt);
+    EVP_PKEY_free(key);
+}
+
+static void
+test_expired_certificate_and_uncovered_host(void **state)
+{
+    ctl_store *s = ctl_store_new();
+    recorder r;
+
+    (void)state;
+    put(s, CLASS);
+    put(s, SERVICE("web"));
+    put_expired_secret(s, "old-tls", "e.example.com");
+    put_ingress(s, "tls", "shmingress", 1, "",
+                "\"tls\":[{\"hosts\":[\"e.example.com\",\"u.example.com\"],"
+                "\"secretName\":\"old-tls\"}],\"rules\":["
+                RULE("e.example.com", "web", "{\"number\":80}") ","
+                RULE("u.example.com", "web", "{\"number\":80}") "]");
+    build(s, &r);
+    assert_int_equal(
+        count_problem(&r, "shop/tls CertificateExpired: spec.tls[0]."
+                          "secretName=\"old-tls\": the certificate of Secret "
+                          "shop/old-tls expired; it is served anyway"),
+        1);
+    assert_int_equal(
+        count_problem(&r, "shop/tls HostNotCovered: spec.tls[0].hosts[1]="
+                          "\"u.example.com\": the certificate does not name "
+                          "this host; it gets the default certificate"),
+        1);
+    ctl_store_free(s);
+}
+
 int
 main(void)
 {
@@ -306,6 +401,7 @@ main(void)
         cmocka_unit_test(test_owned_are_those_of_our_class),
         cmocka_unit_test(test_missing_service_port_and_secret),
         cmocka_unit_test(test_conflicts_name_the_winner),
+        cmocka_unit_test(test_expired_certificate_and_uncovered_host),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
