@@ -74,8 +74,15 @@ def baseline_conf(shm_state, ports, base_state, base_ports, backend_port,
     text = (Path(shm_state) / "nginx.conf").read_text()
     text = text.replace(str(shm_state), str(base_state))
     text = "".join(line + "\n" for line in text.splitlines()
-                   if not re.match(r"\s*(load_module|shmingress_table)\b",
-                                   line))
+                   if not re.match(r"\s*(load_module|shmingress_table|"
+                                   r"shmingress_limit_zone)\b", line))
+    # the Host sent upstream is the client's when no upstream-vhost is set
+    text = re.sub(r"map \$shmingress_upstream_vhost [^{]*\{[^}]*\}\n", "",
+                  text)
+    text = text.replace("$shmingress_upstream_host", "$best_http_host")
+    # empty unless a rewrite is active, and nginx sends no empty header
+    text = "".join(line + "\n" for line in text.splitlines()
+                   if "X-Forwarded-Prefix" not in line)
     text = text.replace("shmingress_balancer;",
                         "server 127.0.0.1:%d;" % backend_port)
     text = re.sub(r"\$shmingress_\w+", "$proxy_host", text)
