@@ -49,12 +49,6 @@ ingress_at(const ctl_build *bd, uint32_t i)
     return CTL_VEC_AT(&bd->ingresses, ctl_ingress, i);
 }
 
-static const ctl_path *
-path_at(const ctl_build *bd, uint32_t i)
-{
-    return CTL_VEC_AT(&bd->paths, ctl_path, i);
-}
-
 /* ------------------------------------------------- 1. our Ingresses */
 
 static int
@@ -204,7 +198,8 @@ claim_has_key(const void *ctx, uint32_t claim)
     const claim_query *q = ctx;
 
     return ctl_path_same_key(
-        path_at(q->bd, *CTL_VEC_AT(q->claims, uint32_t, claim)), q->path);
+        ctl_build_path(q->bd, *CTL_VEC_AT(q->claims, uint32_t, claim)),
+        q->path);
 }
 
 const uint32_t *
@@ -229,7 +224,7 @@ merge_paths(ctl_build *bd, ctl_vec *claims)
 
     ctl_hmap_init(&keys);
     for (uint32_t pi = 0; pi < bd->paths.len && rc == 0; pi++) {
-        const ctl_path *p = path_at(bd, pi);
+        const ctl_path *p = ctl_build_path(bd, pi);
         const uint32_t *found;
         const ctl_path *held;
         uint32_t *claim;
@@ -246,7 +241,7 @@ merge_paths(ctl_build *bd, ctl_vec *claims)
             continue;
         }
         claim = CTL_VEC_AT(claims, uint32_t, *found);
-        held = path_at(bd, *claim);
+        held = ctl_build_path(bd, *claim);
         bd->stats->conflicts++;
         if (strlen(p->path) > strlen(held->path)) {
             log_path_conflict(bd, p, held, "the longer Prefix path wins");
@@ -304,7 +299,7 @@ add_routes(ctl_build *bd, const ctl_vec *claims)
 
     for (size_t c = 0; c < claims->len; c++) {
         uint32_t pi = *CTL_VEC_AT(claims, uint32_t, c);
-        const ctl_path *p = path_at(bd, pi);
+        const ctl_path *p = ctl_build_path(bd, pi);
         const ctl_ingress *ing = ingress_at(bd, p->ingress);
         uint32_t backend;
         tbl_route_spec r;

@@ -292,12 +292,6 @@ struct ctl_ann_build {
 #define POLICY_UNSET (TBL_NONE - 1)
 
 
-static const ctl_path *
-build_path(const ctl_build *bd, uint32_t i)
-{
-    return CTL_VEC_AT(&bd->paths, ctl_path, i);
-}
-
 static const ctl_ingress *
 build_ingress(const ctl_build *bd, uint32_t i)
 {
@@ -398,7 +392,7 @@ mark_regex_hosts(ctl_build *bd)
     struct ctl_ann_build *a = bd->ann;
 
     for (uint32_t i = 0; i < bd->paths.len; i++) {
-        const ctl_path *p = build_path(bd, i);
+        const ctl_path *p = ctl_build_path(bd, i);
         const char **slot;
 
         if (!ingress_wants_regex(build_ingress(bd, p->ingress)->info) ||
@@ -431,8 +425,8 @@ static int
 regex_claim_compare(const void *x, const void *y)
 {
     uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    size_t la = strlen(build_path(sort_bd, a)->path);
-    size_t lb = strlen(build_path(sort_bd, b)->path);
+    size_t la = strlen(ctl_build_path(sort_bd, a)->path);
+    size_t lb = strlen(ctl_build_path(sort_bd, b)->path);
 
     if (la != lb)
         return la > lb ? -1 : 1;
@@ -449,7 +443,7 @@ order_claims(ctl_build *bd, ctl_vec *claims)
     if (tmp == NULL)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (!is_regex_route(bd, build_path(bd, c[i])))
+        if (!is_regex_route(bd, ctl_build_path(bd, c[i])))
             c[plain++] = c[i];
         else
             tmp[regex++] = c[i];
@@ -528,7 +522,8 @@ pair_canaries(ctl_build *bd, const ctl_vec *claims)
         pp[i] = TBL_NONE;
     ctl_hmap_init(&keys);
     for (uint32_t i = 0; i < claims->len && rc == 0; i++) {
-        const ctl_path *p = build_path(bd, *CTL_VEC_AT(claims, uint32_t, i));
+        const ctl_path *p =
+            ctl_build_path(bd, *CTL_VEC_AT(claims, uint32_t, i));
 
         rc = ctl_hmap_add(&keys, p->key_hash, i);
     }
@@ -770,7 +765,7 @@ canary_of(ctl_build *bd, uint32_t path_index)
 int
 ctl_route_annotate(ctl_build *bd, uint32_t path_index, tbl_route_spec *r)
 {
-    const ctl_path *p = build_path(bd, path_index);
+    const ctl_path *p = ctl_build_path(bd, path_index);
 
     if (is_regex_route(bd, p))
         r->path_type = TBL_PATH_REGEX;

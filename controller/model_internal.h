@@ -203,6 +203,13 @@ typedef struct ctl_build {
     uint32_t                config_flags;
 } ctl_build;
 
+/* The build's i-th path (paths hold every owned Ingress's paths). */
+static inline const ctl_path *
+ctl_build_path(const ctl_build *bd, uint32_t i)
+{
+    return CTL_VEC_AT(&bd->paths, ctl_path, i);
+}
+
 /* model_class.c */
 typedef enum {
     CTL_OWNED = 0,
