@@ -219,6 +219,9 @@ typedef struct {
     uint32_t        cors_max_age;
     uint32_t        default_backend;  /* from add_backend, or NONE       */
     uint64_t        custom_errors[TBL_CUSTOM_ERRORS_WORDS];
+    const char     *auth_request_redirect;
+    const char     *affinity_cookie_domain;
+    const char     *affinity_cookie_samesite;
 } tbl_policy_spec;
 
 /* All zero, default_backend NONE. */

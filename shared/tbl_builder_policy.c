@@ -267,7 +267,10 @@ tbl_secret_store(tbl_builder *b, const uint8_t *p, size_t len, tbl_str *out)
     X(cors_allow_origin)                                                    \
     X(cors_allow_methods)                                                   \
     X(cors_allow_headers)                                                   \
-    X(cors_expose_headers)
+    X(cors_expose_headers)                                                  \
+    X(auth_request_redirect)                                                \
+    X(affinity_cookie_domain)                                               \
+    X(affinity_cookie_samesite)
 
 static int
 tbl_policy_strings(tbl_builder *b, const tbl_policy_spec *s, tbl_policy *p)

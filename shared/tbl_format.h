@@ -262,7 +262,10 @@ enum {
     TBL_POL_CORS_CREDENTIALS = 1u << 8,
     TBL_POL_AFFINITY_SECURE = 1u << 9,   /* Secure attribute on cookie  */
     TBL_POL_RELATIVE_REDIRECTS = 1u << 10,
-    TBL_POL_FLAGS_ALL = (1u << 11) - 1
+    TBL_POL_AFFINITY_CHANGE_ON_FAILURE = 1u << 11, /* re-pin on failure */
+    TBL_POL_AUTH_ALWAYS_SET_COOKIE = 1u << 12,     /* auth cookies on
+                                                      every answer     */
+    TBL_POL_FLAGS_ALL = (1u << 13) - 1
 };
 
 typedef enum {
@@ -374,7 +377,10 @@ typedef struct {
     uint32_t default_backend;        /* default-backend annotation:
                                         BACKENDS index or NONE          */
     uint64_t custom_errors[TBL_CUSTOM_ERRORS_WORDS];
-    uint64_t reserved[4];
+    tbl_str  auth_request_redirect;  /* X-Auth-Request-Redirect value   */
+    tbl_str  affinity_cookie_domain;
+    tbl_str  affinity_cookie_samesite; /* "", "None", "Lax", "Strict"   */
+    uint64_t reserved[1];
 } tbl_policy;
 
 enum {

@@ -836,6 +836,9 @@ tbl_check_policy_strs(tbl_check *c, const tbl_policy *p, uint32_t i)
         {p->cors_allow_methods, "cors_allow_methods"},
         {p->cors_allow_headers, "cors_allow_headers"},
         {p->cors_expose_headers, "cors_expose_headers"},
+        {p->auth_request_redirect, "auth_request_redirect"},
+        {p->affinity_cookie_domain, "affinity_cookie_domain"},
+        {p->affinity_cookie_samesite, "affinity_cookie_samesite"},
     };
     size_t k;
 

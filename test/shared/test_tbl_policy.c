@@ -332,7 +332,7 @@ test_policy_refused(void **state)
         int         field;
         uint32_t    value;
     } cases[] = {
-        {"policy flags: unknown bits 0x800", 0, 1u << 11},
+        {"policy flags: unknown bits 0x2000", 0, 1u << 13},
         {"policy next_upstream: unknown bits 0x1000", 1, 1u << 12},
         {"policy redirect_code: 299", 2, 299},
         {"policy redirect_code: 309", 2, 309},
