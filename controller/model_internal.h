@@ -198,9 +198,12 @@ typedef struct ctl_build {
     /* model_annotations.c: canaries, regex hosts, policies */
     struct ctl_ann_build   *ann;
 
-    /* model_config.c: the ConfigMap's TBL_CFG_* flags, set before the
-     * routes so that policies resolve ssl-redirect against them */
+    /* model_config.c: the ConfigMap's TBL_CFG_* flags and settings, set
+     * before the routes so that policies resolve what their annotations
+     * leave unset (ssl-redirect, proxy settings, source ranges) against
+     * them */
     uint32_t                config_flags;
+    const tbl_config_spec  *config;
 } ctl_build;
 
 /* The build's i-th path (paths hold every owned Ingress's paths). */
