@@ -6,10 +6,11 @@
  * In the ACCESS phase, after _realip.c has put the client address into
  * r->connection->sockaddr, the client's address is checked against the
  * denylist first and then the allowlist: either refusal answers 403,
- * like ingress-nginx's "deny ...; allow ...; deny all;".  A policy the controller marked
- * DENIED (a range that did not parse, or another fail-closed value)
- * answers 503 whatever the address.  Which routes carry which ranges is
- * the controller's decision; this file only matches addresses.
+ * like ingress-nginx's "deny ...; allow ...; deny all;".  A policy the
+ * controller marked DENIED (a range that did not parse, or another
+ * fail-closed value) answers 503 whatever the address.  Which routes carry which ranges is
+ * the controller's decision; this file only matches addresses.  Basic
+ * authentication (_auth.c) follows the ranges.
  */
 
 
@@ -72,8 +73,8 @@ ngx_http_shmingress_access_handler(ngx_http_request_t *r)
     if (pol && (pol->flags & TBL_POL_DENIED)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "route of ingress %V/%V denied: its annotations "
-                      "did not parse", &ctx->ingress_namespace,
-                      &ctx->ingress_name);
+                      "or the Secret they name were unusable",
+                      &ctx->ingress_namespace, &ctx->ingress_name);
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
@@ -91,11 +92,10 @@ ngx_http_shmingress_access_handler(ngx_http_request_t *r)
         ranges.deny_count = cf->deny_count;
     }
 
-    if (ranges.deny_count == 0 && ranges.allow_count == 0) {
-        return NGX_DECLINED;
-    }
-
-    if (!ngx_http_shmingress_access_allowed(r, &ctx->table->view, &ranges)) {
+    if ((ranges.deny_count || ranges.allow_count)
+        && !ngx_http_shmingress_access_allowed(r, &ctx->table->view,
+                                               &ranges))
+    {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "access forbidden by the source ranges of "
                       "ingress %V/%V", &ctx->ingress_namespace,
@@ -103,7 +103,9 @@ ngx_http_shmingress_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_FORBIDDEN;
     }
 
-    return NGX_DECLINED;
+    /* credentials only from clients the ranges admit */
+
+    return pol ? ngx_http_shmingress_auth_basic(r, ctx) : NGX_DECLINED;
 }
 
 
