@@ -40,8 +40,9 @@ typedef struct {
 /*
  * The routing decision for one request.  It lives in the payload of an
  * r->pool cleanup (which unpins the table), so it survives the module
- * ctx being cleared by an internal redirect.  Everything later phases
- * read is copied into r->pool: the balancer never touches the table.
+ * ctx being cleared by an internal redirect.  The endpoints are copied
+ * into r->pool; what later phases read of the route's policy stays in
+ * the table, which the request pins until its pool is destroyed.
  */
 typedef struct {
     ngx_http_request_t             *request;

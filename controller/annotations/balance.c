@@ -55,8 +55,7 @@ static const ctl_ann_key balance_keys[] = {
     [K_MODE] = {"affinity-mode", CTL_ANN_STRING, 0, 0,
                 offsetof(ctl_ann_balance, mode_text), 0},
     [K_CANARY_BEHAVIOR] = {"affinity-canary-behavior", CTL_ANN_STRING, 0, 0,
-                           offsetof(ctl_ann_balance, canary_behavior_text),
-                           0},
+                           offsetof(ctl_ann_balance, canary_behavior_text), 0},
     [K_NAME] = {"session-cookie-name", CTL_ANN_COOKIE, 0, 0,
                 offsetof(ctl_ann_balance, cookie_name), 0},
     [K_PATH] = {"session-cookie-path", CTL_ANN_PATH, 0, 0,
@@ -168,7 +167,7 @@ static int
 finish_methods(ctl_ann_balance *b, ctl_ann_error *e)
 {
     static const char *const methods[] = {"round_robin", "ewma"};
-    int i;
+    int                      i;
 
     if (b->load_balance_text != NULL) {
         i = pick_word(b->load_balance_text, methods, 2);
@@ -200,23 +199,25 @@ finish_affinity(ctl_ann_balance *b, ctl_ann_warn_fn warn, void *ctx,
     static const char *const modes[] = {"balanced", "persistent"};
     static const char *const behaviors[] = {"sticky", "legacy"};
     static const char *const samesite[] = {"None", "Lax", "Strict"};
-    int i;
+    int                      i;
+    bool                     persistent = false;
 
     if (b->affinity_text != NULL && strcmp(b->affinity_text, "cookie") != 0) {
         set_error(e, "affinity", b->affinity_text, "must be cookie");
         return -1;
     }
-    if (b->mode_text != NULL &&
-        (i = pick_word(b->mode_text, modes, 2)) < 0) {
-        set_error(e, "affinity-mode", b->mode_text,
-                  "must be balanced or persistent");
-        return -1;
+    if (b->mode_text != NULL) {
+        i = pick_word(b->mode_text, modes, 2);
+        if (i < 0) {
+            set_error(e, "affinity-mode", b->mode_text,
+                      "must be balanced or persistent");
+            return -1;
+        }
+        persistent = i == 1;
     }
     if (b->affinity_text != NULL)
-        b->affinity_mode = (b->mode_text != NULL &&
-                            strcmp(b->mode_text, "persistent") == 0)
-                               ? TBL_AFFINITY_PERSISTENT
-                               : TBL_AFFINITY_BALANCED;
+        b->affinity_mode =
+            persistent ? TBL_AFFINITY_PERSISTENT : TBL_AFFINITY_BALANCED;
     if (b->canary_behavior_text != NULL) {
         i = pick_word(b->canary_behavior_text, behaviors, 2);
         if (i < 0) {

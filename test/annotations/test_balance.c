@@ -97,8 +97,8 @@ static void
 test_rejections(void **state)
 {
     (void)state;
-    expect_invalid("{'" NG "load-balance':'least_conn'}",
-                   NG "load-balance", "round_robin or ewma");
+    expect_invalid("{'" NG "load-balance':'least_conn'}", NG "load-balance",
+                   "round_robin or ewma");
     expect_invalid("{'" NG "upstream-hash-by':'$'}", "upstream-hash-by",
                    "variables");
     expect_invalid("{'" NG "upstream-hash-by':'${x'}", "upstream-hash-by",
@@ -138,8 +138,8 @@ route_of(fixture *f, const char *name)
     for (uint32_t i = 0; i < f->view.route_count; i++) {
         const tbl_route *r = &f->view.routes[i];
 
-        if (r->path_type != TBL_PATH_DEFAULT &&
-            strcmp(tbl_view_str(&f->view, r->ingress_name), name) == 0)
+        if (r->path_type != TBL_PATH_DEFAULT
+            && strcmp(tbl_view_str(&f->view, r->ingress_name), name) == 0)
             return r;
     }
     fail_msg("no route of %s", name);
@@ -161,9 +161,10 @@ setup(fixture *f, const char *configmap_load_balance)
     fx_service(f, "default", "b", "", 80, 8080, "10.0.0.2");
     if (configmap_load_balance != NULL) {
         f->cfg.configmap = "ops/settings";
-        fx_put(f, "{'apiVersion':'v1','kind':'ConfigMap','metadata':"
-                  "{'name':'settings','namespace':'ops'},'data':"
-                  "{'load-balance':'%s'}}",
+        fx_put(f,
+               "{'apiVersion':'v1','kind':'ConfigMap','metadata':"
+               "{'name':'settings','namespace':'ops'},'data':"
+               "{'load-balance':'%s'}}",
                configmap_load_balance);
     }
 }
@@ -171,31 +172,36 @@ setup(fixture *f, const char *configmap_load_balance)
 static void
 test_policy_precedence(void **state)
 {
-    fixture f;
+    fixture           f;
     const tbl_policy *p;
 
     (void)state;
     setup(&f, "ewma");
-    fx_ingress(&f, "default", "sticky", NULL,
-               "'annotations':{'" NG "affinity':'cookie','" NG
-               "upstream-hash-by':'$request_uri','" NG
-               "session-cookie-samesite':'Strict','" NG
-               "session-cookie-max-age':'60','" NG
-               "session-cookie-secure':'true','" NG
-               "session-cookie-change-on-failure':'true'}",
-               FX_RULES(FX_RULE("s.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(&f, "default", "hashed", NULL,
-               "'annotations':{'" NG "upstream-hash-by':'$remote_addr','" NG
-               "load-balance':'round_robin'}",
-               FX_RULES(FX_RULE("h.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(&f, "default", "rr", NULL,
-               "'annotations':{'" NG "load-balance':'round_robin'}",
-               FX_RULES(FX_RULE("r.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(&f, "default", "other", NULL,
-               "'annotations':{'" NG "x-forwarded-prefix':'/x'}",
-               FX_RULES(FX_RULE("o.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(&f, "default", "plain", NULL, "",
-               FX_RULES(FX_RULE("p.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(
+        &f, "default", "sticky", NULL,
+        "'annotations':{'" NG "affinity':'cookie','" NG
+        "upstream-hash-by':'$request_uri','" NG
+        "session-cookie-samesite':'Strict','" NG
+        "session-cookie-max-age':'60','" NG
+        "session-cookie-secure':'true','" NG
+        "session-cookie-change-on-failure':'true'}",
+        FX_RULES(FX_RULE("s.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(
+        &f, "default", "hashed", NULL,
+        "'annotations':{'" NG "upstream-hash-by':'$remote_addr','" NG
+        "load-balance':'round_robin'}",
+        FX_RULES(FX_RULE("h.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(
+        &f, "default", "rr", NULL,
+        "'annotations':{'" NG "load-balance':'round_robin'}",
+        FX_RULES(FX_RULE("r.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(
+        &f, "default", "other", NULL,
+        "'annotations':{'" NG "x-forwarded-prefix':'/x'}",
+        FX_RULES(FX_RULE("o.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(
+        &f, "default", "plain", NULL, "",
+        FX_RULES(FX_RULE("p.example", FX_PATH("/", "Prefix", "a", 80))));
     fx_build(&f);
 
     p = tbl_view_policy(&f.view, route_of(&f, "sticky")->policy);
@@ -230,13 +236,14 @@ test_policy_precedence(void **state)
 static void
 test_configmap_load_balance_bad_value_keeps_default(void **state)
 {
-    fixture f;
+    fixture     f;
     const char *log;
 
     (void)state;
     setup(&f, "random");
-    fx_ingress(&f, "default", "plain", NULL, "",
-               FX_RULES(FX_RULE("p.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(
+        &f, "default", "plain", NULL, "",
+        FX_RULES(FX_RULE("p.example", FX_PATH("/", "Prefix", "a", 80))));
     fx_capture_start();
     fx_build(&f);
     log = fx_capture_stop();
@@ -249,19 +256,20 @@ test_configmap_load_balance_bad_value_keeps_default(void **state)
 static void
 test_canary_affinity_behavior(void **state)
 {
-    fixture f;
+    fixture           f;
     const tbl_canary *c;
 
     (void)state;
     setup(&f, NULL);
-    fx_ingress(&f, "default", "main", "2026-01-01T00:00:00Z",
-               "'annotations':{'" NG "affinity':'cookie'}",
-               FX_RULES(FX_RULE("c.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(&f, "default", "canary", "2026-01-02T00:00:00Z",
-               "'annotations':{'" NG "canary':'true','" NG
-               "canary-weight':'50','" NG
-               "affinity-canary-behavior':'legacy'}",
-               FX_RULES(FX_RULE("c.example", FX_PATH("/", "Prefix", "b", 80))));
+    fx_ingress(
+        &f, "default", "main", "2026-01-01T00:00:00Z",
+        "'annotations':{'" NG "affinity':'cookie'}",
+        FX_RULES(FX_RULE("c.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(
+        &f, "default", "canary", "2026-01-02T00:00:00Z",
+        "'annotations':{'" NG "canary':'true','" NG "canary-weight':'50','" NG
+        "affinity-canary-behavior':'legacy'}",
+        FX_RULES(FX_RULE("c.example", FX_PATH("/", "Prefix", "b", 80))));
     fx_build(&f);
     c = tbl_view_canary(&f.view, route_of(&f, "main")->canary);
     assert_non_null(c);
@@ -269,13 +277,14 @@ test_canary_affinity_behavior(void **state)
     fx_free(&f);
 
     setup(&f, NULL);
-    fx_ingress(&f, "default", "main", "2026-01-01T00:00:00Z",
-               "'annotations':{'" NG "affinity':'cookie'}",
-               FX_RULES(FX_RULE("c.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(&f, "default", "canary", "2026-01-02T00:00:00Z",
-               "'annotations':{'" NG "canary':'true','" NG
-               "canary-weight':'50'}",
-               FX_RULES(FX_RULE("c.example", FX_PATH("/", "Prefix", "b", 80))));
+    fx_ingress(
+        &f, "default", "main", "2026-01-01T00:00:00Z",
+        "'annotations':{'" NG "affinity':'cookie'}",
+        FX_RULES(FX_RULE("c.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(
+        &f, "default", "canary", "2026-01-02T00:00:00Z",
+        "'annotations':{'" NG "canary':'true','" NG "canary-weight':'50'}",
+        FX_RULES(FX_RULE("c.example", FX_PATH("/", "Prefix", "b", 80))));
     fx_build(&f);
     c = tbl_view_canary(&f.view, route_of(&f, "main")->canary);
     assert_non_null(c);
