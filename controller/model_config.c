@@ -6,7 +6,8 @@
  * Only keys that change per-request behaviour the module reads from the
  * table are taken here: redirect and HSTS settings, forwarded headers and
  * the real client address, proxy defaults, custom error codes, the
- * global source ranges and the status codes of the rate limits.  Every
+ * global source ranges, the status codes of the rate limits and the
+ * load-balance algorithm.  Every
  * ConfigMap change is a rebuild and a republish: nothing here needs an
  * nginx reload.
  *
@@ -36,7 +37,8 @@ typedef enum {
     CFG_NEXT,    /* proxy-next-upstream conditions into TBL_NEXT_*    */
     CFG_HEADER,  /* header name into a const char *                   */
     CFG_ERRORS,  /* comma-separated codes into the custom_errors map  */
-    CFG_CIDRS    /* CIDR list into a CFG_LIST_* slot                  */
+    CFG_CIDRS,   /* CIDR list into a CFG_LIST_* slot                  */
+    CFG_BALANCE  /* round_robin or ewma into load_balance             */
 } cfg_type;
 
 enum { CFG_LIST_ALLOW, CFG_LIST_DENY, CFG_LIST_BLOCK, CFG_LIST_REAL_IP,
@@ -92,6 +94,7 @@ static const cfg_key cfg_keys[] = {
     {"denylist-source-range", CFG_CIDRS, CFG_LIST_DENY, 0, 0, 0},
     {"block-cidrs", CFG_CIDRS, CFG_LIST_BLOCK, 0, 0, 0},
     {"proxy-real-ip-cidr", CFG_CIDRS, CFG_LIST_REAL_IP, 0, 0, 0},
+    {"load-balance", CFG_BALANCE, 0, 0, 0, 0},
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -258,6 +261,14 @@ cfg_apply(const cfg_key *k, const char *value, tbl_config_spec *spec)
         return cfg_parse_errors(k, value, spec->custom_errors);
     case CFG_CIDRS:
         return cfg_parse_list(k, value, spec);
+    case CFG_BALANCE:
+        if (strcmp(value, "round_robin") == 0)
+            spec->load_balance = TBL_LB_ROUND_ROBIN;
+        else if (strcmp(value, "ewma") == 0)
+            spec->load_balance = TBL_LB_EWMA;
+        else
+            return "must be round_robin or ewma";
+        return NULL;
     }
     return "unknown key type";
 }
@@ -389,6 +400,7 @@ ctl_config_build(ctl_build *bd)
         cfg_take(cm, k, item);
     }
     bd->config_flags = cfg_state.spec.flags;
+    bd->config_load_balance = cfg_state.spec.load_balance;
     bd->config = &cfg_state.spec;
     if (tbl_builder_set_config(bd->b, &cfg_state.spec, err, sizeof(err)) !=
         0) {

@@ -204,6 +204,9 @@ typedef struct ctl_build {
      * them */
     uint32_t                config_flags;
     const tbl_config_spec  *config;
+    /* and its load-balance (TBL_LB_*), which policies carry when the
+     * Ingress does not say */
+    uint8_t                 config_load_balance;
 } ctl_build;
 
 /* The build's i-th path (paths hold every owned Ingress's paths). */
