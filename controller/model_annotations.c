@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "model_internal.h"
 
 /*
@@ -683,7 +685,8 @@ needs_policy(const ctl_annotations *v, bool ssl_differs)
            r->rewrite_target != NULL || r->x_forwarded_prefix != NULL ||
            r->app_root != NULL || v->access.denied ||
            v->access.allow.n > 0 || v->access.deny.n > 0 ||
-           v->cors.enabled || v->upstream.set != 0 || ssl_differs;
+           v->cors.enabled || v->upstream.set != 0 || ssl_differs ||
+           v->auth.type != TBL_AUTH_NONE || v->auth.denied;
 }
 
 /* The policy of an Ingress's routes, added once per build; NONE when its
@@ -696,6 +699,8 @@ policy_of(ctl_build *bd, uint32_t ingress)
     const ctl_annotations *v = &ing->info->values;
     tbl_policy_spec spec;
     uint32_t ssl;
+    uint8_t *secret;
+    size_t secret_len;
     char err[256], qerr[300];
 
     if (*slot != POLICY_UNSET)
@@ -705,7 +710,15 @@ policy_of(ctl_build *bd, uint32_t ingress)
     if (!needs_policy(v, ssl != ssl_flags_default(bd)))
         return TBL_NONE;
     policy_spec_of(v, ssl, &spec);
+    /* out of memory for the auth lines: deny rather than serve open */
+    if (ctl_auth_spec(bd, ing->obj, &v->auth, &spec, &secret,
+                      &secret_len) != 0)
+        spec.flags |= TBL_POL_DENIED;
     *slot = tbl_builder_add_policy(bd->b, &spec, err, sizeof(err));
+    if (secret != NULL) {
+        OPENSSL_cleanse(secret, secret_len);
+        free(secret);
+    }
     if (*slot == TBL_NONE)
         ctl_log_object(CTL_LOG_ERROR, "annotations not applied", ing->obj,
                        "field=metadata.annotations reason=\"%s\"",
