@@ -18,7 +18,6 @@ measures and prints; it asserts nothing.
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
@@ -68,29 +67,6 @@ def write_manifests(dir_, backend_port):
     bl.write_documents(dir_ / "bench.yaml", docs)
 
 
-def measure(port, worker, request_list, args):
-    bl.run_wrk(port, LUA, request_list, args.warmup, args.connections,
-               cpus=str(GENERATOR_CPU))
-    t0, wall0 = bl.cpu_ticks(worker), time.monotonic()
-    res = bl.run_wrk(port, LUA, request_list, args.duration,
-                     args.connections, cpus=str(GENERATOR_CPU))
-    cpu_s = (bl.cpu_ticks(worker) - t0) / bl.CLK_TCK
-    res["cpu_us_per_req"] = cpu_s * 1e6 / max(1, res["requests"])
-    res["worker_busy"] = cpu_s / (time.monotonic() - wall0)
-    return res
-
-
-def only_worker(proc):
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        workers = bl.nginx_workers(proc.pid)
-        if len(workers) == 1:
-            return workers[0]
-        time.sleep(0.1)
-    raise RuntimeError("expected one nginx worker, found %s"
-                       % bl.nginx_workers(proc.pid))
-
-
 def run(state, args):
     backend_port = bl.free_port()
     backend = bl.start_nginx(bl.write_backend_conf(state / "backend",
@@ -114,14 +90,15 @@ def run(state, args):
                                    % (host(variant), target, got, status))
             lists[variant] = state / ("requests-%s.txt" % variant)
             lists[variant].write_text("%s %s\n" % (host(variant), target))
-        worker = only_worker(shm)
+        worker = bl.only_worker(shm)
         runs = {v: [] for v in VARIANTS}
         names = list(VARIANTS)
         for rep in range(args.reps):
             order = names[rep % len(names):] + names[:rep % len(names)]
             bl.log(" repetition %d" % (rep + 1))
             for v in order:
-                r = measure(ports["http"], worker, lists[v], args)
+                r = bl.measure_worker(ports["http"], worker, LUA, lists[v],
+                                      args, str(GENERATOR_CPU))
                 bl.log("  %-9s %8.0f req/s  p99 %6.3f ms  cpu %5.1f us/req"
                        "  busy %3.0f%%" % (v, r["rps"], r["p99"],
                                           r["cpu_us_per_req"],
