@@ -331,7 +331,8 @@ ctl_auth_spec(ctl_build *bd, const ctl_object *ing, const ctl_ann_auth *a,
     al.name = name;
     s->auth_type = TBL_AUTH_BASIC;
     s->auth_realm = a->realm;
-    if (strcmp(al.ns, ing->namespace_) != 0 && !bd->cfg->allow_cross_namespace) {
+    if (strcmp(al.ns, ing->namespace_) != 0 &&
+        !bd->cfg->allow_cross_namespace) {
         auth_warn(&al, "in another namespace than the Ingress, which "
                        "needs --allow-cross-namespace-resources; the "
                        "routes answer 503");
