@@ -26,13 +26,14 @@
  * cors-max-age=N, connect-timeout=MS send-timeout=MS read-timeout=MS
  * body-size=BYTES next-upstream=COND[,COND...]|off tries=N
  * next-upstream-timeout=MS buffering=on|off vhost=HOST (any of these
- * gives the others their defaults), lb=round_robin|ewma|hash
+ * gives the others their defaults), lb=round_robin|ewma|hash|hash-subset
  * hash-by=TEXT affinity=balanced|persistent cookie-name=N cookie-path=P
  * cookie-domain=D cookie-samesite=S cookie-max-age=N, and the flags
  * from-to-www, relative-redirects, denied, cors, cors-credentials,
  * ssl-redirect, force-ssl-redirect, preserve-trailing-slash,
  * affinity-secure, change-on-failure; basic auth with
- * auth-basic=FILE (the auth secret: FILE's bytes) and auth-realm=TEXT
+ * auth-basic=FILE (the auth secret: FILE's bytes; auth-digest=FILE the
+ * same with the digest type) and auth-realm=TEXT
  * (a %20 in TEXT is a space).  Canary keys:
  * weight=N total=N header=NAME header-value=V header-pattern=RE
  * cookie=NAME affinity=legacy.  Config keys: http-redirect-code=N
@@ -326,8 +327,8 @@ decode_spaces(char *s)
 static int
 set_auth_key(tbl_policy_spec *p, const char *key, char *value)
 {
-    if (strcmp(key, "auth-basic") == 0) {
-        p->auth_type = TBL_AUTH_BASIC;
+    if (strcmp(key, "auth-basic") == 0 || strcmp(key, "auth-digest") == 0) {
+        p->auth_type = key[5] == 'b' ? TBL_AUTH_BASIC : TBL_AUTH_DIGEST;
         free((void *)p->auth_secret);
         p->auth_secret = read_file(value, &p->auth_secret_len);
         return p->auth_secret == NULL ? -1 : 0;
@@ -348,6 +349,8 @@ load_balance_of(const char *value)
         return TBL_LB_EWMA;
     if (strcmp(value, "hash") == 0)
         return TBL_LB_HASH;
+    if (strcmp(value, "hash-subset") == 0)
+        return TBL_LB_HASH_SUBSET;
     return -1;
 }
 
