@@ -642,6 +642,22 @@ ssl_flags_default(const ctl_build *bd)
                 : 0);
 }
 
+/* auth-url and its companions, already checked and resolved. */
+static void
+extauth_spec_of(const ctl_ann_extauth *a, tbl_policy_spec *s)
+{
+    if (a->url == NULL)
+        return;
+    s->auth_type = TBL_AUTH_EXTERNAL;
+    s->auth_url = a->url;
+    s->auth_method = a->method;
+    s->auth_signin = a->signin;
+    s->auth_response_headers = a->response_headers;
+    s->auth_request_redirect = a->request_redirect;
+    if (a->always_set_cookie)
+        s->flags |= TBL_POL_AUTH_ALWAYS_SET_COOKIE;
+}
+
 static void
 policy_spec_of(const ctl_annotations *v, uint32_t ssl_flags,
                tbl_policy_spec *s)
@@ -667,6 +683,7 @@ policy_spec_of(const ctl_annotations *v, uint32_t ssl_flags,
     s->limit_allow_count = v->ratelimit.allow.n;
     access_spec_of(v, s);
     upstream_spec_of(&v->upstream, s);
+    extauth_spec_of(&v->extauth, s);
 }
 
 /* Does anything a route policy carries differ from no policy at all?
@@ -683,7 +700,8 @@ needs_policy(const ctl_annotations *v, bool ssl_differs)
            r->rewrite_target != NULL || r->x_forwarded_prefix != NULL ||
            r->app_root != NULL || v->access.denied ||
            v->access.allow.n > 0 || v->access.deny.n > 0 ||
-           v->cors.enabled || v->upstream.set != 0 || ssl_differs;
+           v->cors.enabled || v->upstream.set != 0 || ssl_differs ||
+           v->extauth.url != NULL;
 }
 
 /* The policy of an Ingress's routes, added once per build; NONE when its
