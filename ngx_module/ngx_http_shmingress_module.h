@@ -37,6 +37,10 @@ typedef struct {
 } ngx_http_shmingress_table_t;
 
 
+/* The state of one request's external auth (_extauth.c). */
+typedef struct ngx_http_shmingress_auth_s  ngx_http_shmingress_auth_t;
+
+
 /*
  * The routing decision for one request.  It lives in the payload of an
  * r->pool cleanup (which unpins the table), so it survives the module
@@ -102,6 +106,9 @@ typedef struct {
     /* the route's policy in the pinned table, for the ACCESS phase and
      * the CORS header filter; NULL when the route has none */
     const tbl_policy               *policy;
+
+    /* the auth subrequest and its answer, once asked */
+    ngx_http_shmingress_auth_t     *auth;
 } ngx_http_shmingress_ctx_t;
 
 
@@ -154,6 +161,9 @@ ngx_int_t ngx_http_shmingress_limit_init(ngx_conf_t *cf, size_t size);
 ngx_int_t ngx_http_shmingress_access_init(ngx_conf_t *cf);
 
 ngx_int_t ngx_http_shmingress_cors_init(ngx_conf_t *cf);
+
+ngx_int_t ngx_http_shmingress_extauth_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_extauth_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_cors_preflight(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx);
 
