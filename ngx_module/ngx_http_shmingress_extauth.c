@@ -31,7 +31,7 @@
 #include "ngx_http_shmingress_module.h"
 
 
-struct ngx_http_shmingress_auth_s {
+struct ngx_http_shmingress_extauth_s {
     ngx_uint_t                  done;
     ngx_uint_t                  status;
     ngx_int_t                   rc;          /* the subrequest's finalize */
@@ -55,14 +55,14 @@ static ngx_int_t ngx_http_shmingress_extauth_start(ngx_http_request_t *r,
 static ngx_int_t ngx_http_shmingress_extauth_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_shmingress_extauth_result(ngx_http_request_t *r,
-    ngx_http_shmingress_ctx_t *ctx, ngx_http_shmingress_auth_t *a);
+    ngx_http_shmingress_ctx_t *ctx, ngx_http_shmingress_extauth_t *a);
 static ngx_int_t ngx_http_shmingress_extauth_copy_headers(
     ngx_http_request_t *r, ngx_http_request_t *sr, ngx_str_t *names);
 static ngx_int_t ngx_http_shmingress_extauth_keep_cookies(
-    ngx_http_request_t *r, ngx_http_shmingress_auth_t *a);
+    ngx_http_request_t *r, ngx_http_shmingress_extauth_t *a);
 static ngx_int_t ngx_http_shmingress_extauth_unauthorized(
     ngx_http_request_t *r, ngx_http_shmingress_ctx_t *ctx,
-    ngx_http_shmingress_auth_t *a);
+    ngx_http_shmingress_extauth_t *a);
 static ngx_int_t ngx_http_shmingress_extauth_header_filter(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_shmingress_extauth_expand(ngx_http_request_t *r,
@@ -186,15 +186,15 @@ ngx_http_shmingress_extauth_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    if (ctx->auth == NULL) {
+    if (ctx->extauth == NULL) {
         return ngx_http_shmingress_extauth_start(r, ctx);
     }
 
-    if (!ctx->auth->done) {
+    if (!ctx->extauth->done) {
         return NGX_AGAIN;
     }
 
-    return ngx_http_shmingress_extauth_result(r, ctx, ctx->auth);
+    return ngx_http_shmingress_extauth_result(r, ctx, ctx->extauth);
 }
 
 
@@ -204,7 +204,7 @@ ngx_http_shmingress_extauth_start(ngx_http_request_t *r,
 {
     ngx_http_request_t           *sr;
     ngx_http_post_subrequest_t   *ps;
-    ngx_http_shmingress_auth_t   *a;
+    ngx_http_shmingress_extauth_t   *a;
 
     if (ctx->policy->auth_url.len == 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -214,7 +214,7 @@ ngx_http_shmingress_extauth_start(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    a = ngx_pcalloc(r->pool, sizeof(ngx_http_shmingress_auth_t));
+    a = ngx_pcalloc(r->pool, sizeof(ngx_http_shmingress_extauth_t));
     if (a == NULL) {
         return NGX_ERROR;
     }
@@ -247,7 +247,7 @@ ngx_http_shmingress_extauth_start(ngx_http_request_t *r,
     sr->header_only = 1;
 
     a->subrequest = sr;
-    ctx->auth = a;
+    ctx->extauth = a;
 
     return NGX_AGAIN;
 }
@@ -257,7 +257,7 @@ static ngx_int_t
 ngx_http_shmingress_extauth_done(ngx_http_request_t *r, void *data,
     ngx_int_t rc)
 {
-    ngx_http_shmingress_auth_t  *a = data;
+    ngx_http_shmingress_extauth_t  *a = data;
 
     a->done = 1;
     a->status = r->headers_out.status;
@@ -269,7 +269,7 @@ ngx_http_shmingress_extauth_done(ngx_http_request_t *r, void *data,
 
 static ngx_int_t
 ngx_http_shmingress_extauth_result(ngx_http_request_t *r,
-    ngx_http_shmingress_ctx_t *ctx, ngx_http_shmingress_auth_t *a)
+    ngx_http_shmingress_ctx_t *ctx, ngx_http_shmingress_extauth_t *a)
 {
     ngx_str_t  names;
 
@@ -423,7 +423,7 @@ ngx_http_shmingress_extauth_copy_headers(ngx_http_request_t *r,
 /* The answer's Set-Cookie headers, for the header filter. */
 static ngx_int_t
 ngx_http_shmingress_extauth_keep_cookies(ngx_http_request_t *r,
-    ngx_http_shmingress_auth_t *a)
+    ngx_http_shmingress_extauth_t *a)
 {
     ngx_uint_t        i;
     ngx_list_part_t  *part;
@@ -473,7 +473,7 @@ ngx_http_shmingress_extauth_keep_cookies(ngx_http_request_t *r,
 /* 401: a redirect to the signin URL, or the answer's challenge. */
 static ngx_int_t
 ngx_http_shmingress_extauth_unauthorized(ngx_http_request_t *r,
-    ngx_http_shmingress_ctx_t *ctx, ngx_http_shmingress_auth_t *a)
+    ngx_http_shmingress_ctx_t *ctx, ngx_http_shmingress_extauth_t *a)
 {
     ngx_str_t          url;
     ngx_table_elt_t   *h, *from;
@@ -531,7 +531,7 @@ ngx_http_shmingress_extauth_header_filter(ngx_http_request_t *r)
     ngx_uint_t                   i;
     ngx_table_elt_t             *c, *h;
     ngx_http_shmingress_ctx_t   *ctx;
-    ngx_http_shmingress_auth_t  *a;
+    ngx_http_shmingress_extauth_t  *a;
 
     if (r != r->main) {
         return ngx_http_next_header_filter(r);
@@ -539,13 +539,13 @@ ngx_http_shmingress_extauth_header_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_shmingress_get_ctx(r);
 
-    if (ctx == NULL || ctx->auth == NULL || ctx->auth->cookies == NULL
+    if (ctx == NULL || ctx->extauth == NULL || ctx->extauth->cookies == NULL
         || ctx->policy == NULL)
     {
         return ngx_http_next_header_filter(r);
     }
 
-    a = ctx->auth;
+    a = ctx->extauth;
 
     if (!(ctx->policy->flags & TBL_POL_AUTH_ALWAYS_SET_COOKIE)) {
 
@@ -768,8 +768,8 @@ ngx_http_shmingress_extauth_url_variable(ngx_http_request_t *r,
 
     /* proof that the subrequest reached the auth location */
 
-    if (ctx->auth && r == ctx->auth->subrequest) {
-        ctx->auth->asked = 1;
+    if (ctx->extauth && r == ctx->extauth->subrequest) {
+        ctx->extauth->asked = 1;
     }
 
     ngx_http_shmingress_extauth_set(v, &url);

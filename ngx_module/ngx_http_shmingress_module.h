@@ -38,7 +38,7 @@ typedef struct {
 
 
 /* The state of one request's external auth (_extauth.c). */
-typedef struct ngx_http_shmingress_auth_s  ngx_http_shmingress_auth_t;
+typedef struct ngx_http_shmingress_extauth_s  ngx_http_shmingress_extauth_t;
 
 
 /*
@@ -108,7 +108,7 @@ typedef struct {
     const tbl_policy               *policy;
 
     /* the auth subrequest and its answer, once asked */
-    ngx_http_shmingress_auth_t     *auth;
+    ngx_http_shmingress_extauth_t  *extauth;
 } ngx_http_shmingress_ctx_t;
 
 
@@ -159,6 +159,10 @@ void ngx_http_shmingress_limit_prepare(ngx_http_request_t *r,
 ngx_int_t ngx_http_shmingress_limit_init(ngx_conf_t *cf, size_t size);
 
 ngx_int_t ngx_http_shmingress_access_init(ngx_conf_t *cf);
+
+ngx_int_t ngx_http_shmingress_auth_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_auth_basic(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx);
 
 ngx_int_t ngx_http_shmingress_cors_init(ngx_conf_t *cf);
 
