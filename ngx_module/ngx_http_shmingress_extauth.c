@@ -416,6 +416,12 @@ ngx_http_shmingress_extauth_copy_headers(ngx_http_request_t *r,
 
     r->headers_in.headers = list;
 
+    /* a list of one part points at its own first part */
+
+    if (list.last == &list.part) {
+        r->headers_in.headers.last = &r->headers_in.headers.part;
+    }
+
     return NGX_OK;
 }
 

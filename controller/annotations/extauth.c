@@ -20,18 +20,32 @@
 
 #include "registry.h"
 
-#define MAX_HEADERS 32
+#define MAX_HEADERS            32
 #define DEFAULT_REDIRECT_PARAM "rd"
-#define REDIRECT_VALUE "$pass_access_scheme://$http_host$escaped_request_uri"
+#define REDIRECT_VALUE         "$pass_access_scheme://$http_host$escaped_request_uri"
 
-enum { K_URL, K_METHOD, K_SIGNIN, K_REDIRECT_PARAM, K_RESPONSE_HEADERS,
-       K_REQUEST_REDIRECT, K_ALWAYS_SET_COOKIE, K_CACHE_KEY,
-       K_CACHE_DURATION, K_KEEPALIVE, K_KEEPALIVE_REQUESTS,
-       K_KEEPALIVE_TIMEOUT, K_KEEPALIVE_SHARE_VARS, K_PROXY_SET_HEADERS,
-       K_COUNT };
+enum {
+    K_URL,
+    K_METHOD,
+    K_SIGNIN,
+    K_REDIRECT_PARAM,
+    K_RESPONSE_HEADERS,
+    K_REQUEST_REDIRECT,
+    K_ALWAYS_SET_COOKIE,
+    K_CACHE_KEY,
+    K_CACHE_DURATION,
+    K_KEEPALIVE,
+    K_KEEPALIVE_REQUESTS,
+    K_KEEPALIVE_TIMEOUT,
+    K_KEEPALIVE_SHARE_VARS,
+    K_PROXY_SET_HEADERS,
+    K_COUNT
+};
 
-#define UNSUPPORTED(name)                                                    \
-    {name, CTL_ANN_STRING, 0, 0, offsetof(ctl_ann_extauth, unsupported), 0}
+#define UNSUPPORTED(name)                                                     \
+    {                                                                         \
+        name, CTL_ANN_STRING, 0, 0, offsetof(ctl_ann_extauth, unsupported), 0 \
+    }
 
 static const ctl_ann_key extauth_keys[] = {
     [K_URL] = {"auth-url", CTL_ANN_STRING, 0, 0,
@@ -47,8 +61,7 @@ static const ctl_ann_key extauth_keys[] = {
     [K_REQUEST_REDIRECT] = {"auth-request-redirect", CTL_ANN_STRING, 0, 0,
                             offsetof(ctl_ann_extauth, request_redirect), 0},
     [K_ALWAYS_SET_COOKIE] = {"auth-always-set-cookie", CTL_ANN_BOOL, 0, 0,
-                             offsetof(ctl_ann_extauth, always_set_cookie),
-                             0},
+                             offsetof(ctl_ann_extauth, always_set_cookie), 0},
     [K_CACHE_KEY] = UNSUPPORTED("auth-cache-key"),
     [K_CACHE_DURATION] = UNSUPPORTED("auth-cache-duration"),
     [K_KEEPALIVE] = UNSUPPORTED("auth-keepalive"),
@@ -64,13 +77,18 @@ static const ctl_ann_key extauth_keys[] = {
  * other "$" is refused.
  */
 static const char *const variables[] = {
-    "$escaped_request_uri", "$request_uri", "$best_http_host", "$http_host",
-    "$host", "$pass_access_scheme", "$scheme",
+    "$escaped_request_uri",
+    "$request_uri",
+    "$best_http_host",
+    "$http_host",
+    "$host",
+    "$pass_access_scheme",
+    "$scheme",
 };
 
 static const char *const methods[] = {
-    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS",
-    "TRACE",
+    "GET",    "HEAD",    "POST",    "PUT",   "PATCH",
+    "DELETE", "CONNECT", "OPTIONS", "TRACE",
 };
 
 static int
@@ -90,8 +108,8 @@ variable_at(const char *s)
     for (size_t i = 0; i < sizeof(variables) / sizeof(variables[0]); i++) {
         size_t n = strlen(variables[i]);
 
-        if (strncmp(s, variables[i], n) == 0 &&
-            !isalnum((unsigned char)s[n]) && s[n] != '_')
+        if (strncmp(s, variables[i], n) == 0 && !isalnum((unsigned char)s[n])
+            && s[n] != '_')
             return n;
     }
     return 0;
@@ -129,16 +147,17 @@ valid_host(const char *h, size_t n)
 
     if (n > 0 && h[0] == '$') {
         i = variable_at(h);
-        if (i == 0 || (strncmp(h, "$host", 5) != 0 &&
-                       strncmp(h, "$http_host", 10) != 0 &&
-                       strncmp(h, "$best_http_host", 15) != 0))
+        if (i == 0
+            || (strncmp(h, "$host", 5) != 0
+                && strncmp(h, "$http_host", 10) != 0
+                && strncmp(h, "$best_http_host", 15) != 0))
             return false;
         return i == n;
     }
     if (n > 0 && h[0] == '[') {
         while (i < n && h[i] != ']') {
-            if (!isxdigit((unsigned char)h[i]) && h[i] != ':' && h[i] != '[' &&
-                h[i] != '.')
+            if (!isxdigit((unsigned char)h[i]) && h[i] != ':' && h[i] != '['
+                && h[i] != '.')
                 return false;
             i++;
         }
@@ -146,8 +165,8 @@ valid_host(const char *h, size_t n)
             return false;
         i++;
     } else {
-        while (i < n && (isalnum((unsigned char)h[i]) || h[i] == '-' ||
-                         h[i] == '.'))
+        while (i < n
+               && (isalnum((unsigned char)h[i]) || h[i] == '-' || h[i] == '.'))
             i++;
         if (i == 0)
             return false;
@@ -176,8 +195,8 @@ valid_url(const char *s)
     else
         return false;
     end = host + strcspn(host, "/?");
-    return valid_host(host, (size_t)(end - host)) && valid_text(end) &&
-           strchr(s, '#') == NULL;
+    return valid_host(host, (size_t)(end - host)) && valid_text(end)
+           && strchr(s, '#') == NULL;
 }
 
 static bool
@@ -195,13 +214,13 @@ valid_method(const char *s)
 static bool
 normalize_headers(const char *s, char *out)
 {
-    char name[256];
+    char   name[256];
     size_t count = 0;
 
     *out = '\0';
     for (;;) {
         const char *start, *stop, *why;
-        size_t n;
+        size_t      n;
 
         while (*s == ' ' || *s == '\t')
             s++;
@@ -249,7 +268,7 @@ static bool
 has_param(const char *url, const char *param)
 {
     const char *q = strchr(url, '?');
-    size_t n = strlen(param);
+    size_t      n = strlen(param);
 
     while (q != NULL) {
         q++;
@@ -265,10 +284,10 @@ has_param(const char *url, const char *param)
 static int
 resolve_signin(ctl_ann_extauth *a)
 {
-    const char *param = a->redirect_param ? a->redirect_param
-                                          : DEFAULT_REDIRECT_PARAM;
+    const char *param =
+        a->redirect_param ? a->redirect_param : DEFAULT_REDIRECT_PARAM;
     size_t n;
-    char *url;
+    char  *url;
 
     if (has_param(a->signin, param))
         return 0;
@@ -300,7 +319,7 @@ extauth_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn, void *ctx,
                ctl_ann_error *e)
 {
     ctl_ann_extauth *a = p;
-    const char *why;
+    const char      *why;
 
     (void)fail_closed;
     warn_unsupported(a, warn, ctx);
@@ -315,8 +334,8 @@ extauth_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn, void *ctx,
         return reject(e, "auth-method", a->method,
                       "not an HTTP method (GET, HEAD, POST, PUT, PATCH, "
                       "DELETE, CONNECT, OPTIONS, TRACE)");
-    if (a->redirect_param != NULL &&
-        ctl_ann_check_text(CTL_ANN_COOKIE, a->redirect_param, &why) != 0)
+    if (a->redirect_param != NULL
+        && ctl_ann_check_text(CTL_ANN_COOKIE, a->redirect_param, &why) != 0)
         return reject(e, "auth-signin-redirect-param", a->redirect_param,
                       "not a query parameter name");
     if (a->signin != NULL && !valid_url(a->signin))

@@ -97,9 +97,9 @@ test_extauth_unsupported_keys_warn(void **state)
     ann_fx f;
 
     (void)state;
-    ann_parse(&f, "{'" NG "auth-url':'http://10.0.0.1/auth','" NG
-                  "auth-cache-key':'$remote_user','" NG
-                  "auth-keepalive':'10'}");
+    ann_parse(&f,
+              "{'" NG "auth-url':'http://10.0.0.1/auth','" NG
+              "auth-cache-key':'$remote_user','" NG "auth-keepalive':'10'}");
     assert_int_equal(f.rc, CTL_ANN_OK);
     assert_non_null(strstr(f.warnings, "auth-cache-key: not supported"));
     assert_non_null(strstr(f.warnings, "auth-keepalive: not supported"));
@@ -137,7 +137,7 @@ test_extauth_invalid_values_reject(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        char json[400], key[100];
+        char   json[400], key[100];
         ann_fx f;
 
         snprintf(json, sizeof(json),
