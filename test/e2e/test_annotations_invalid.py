@@ -15,7 +15,8 @@ import demo_examples as d
 
 PREFIX = "nginx.ingress.kubernetes.io/"
 EXAMPLE_FILES = ("canary.yaml", "rate-limit.yaml", "rewrite.yaml",
-                 "redirects.yaml")
+                 "redirects.yaml", "access-control.yaml", "cors.yaml",
+                 "proxy-settings.yaml")
 P, IS = "Prefix", "ImplementationSpecific"
 
 # name -> (annotations, path, pathType); the rejected key comes first
@@ -80,6 +81,9 @@ def assert_examples_served(c):
     c.expect("redirect.example.com", "/old", "301")
     c.expect("regex.example.com", "/v2/items", "service:api")
     c.expect("shop.example.com", "/api/items", "service:api")
+    c.expect("allow.example.com", "/", "service:web")
+    c.expect("cors.example.com", "/", "service:api")
+    c.expect("vhost.example.com", "/", "service:api")
 
 
 @pytest.fixture(scope="module")
