@@ -16,7 +16,7 @@ import demo_examples as d
 PREFIX = "nginx.ingress.kubernetes.io/"
 EXAMPLE_FILES = ("canary.yaml", "rate-limit.yaml", "rewrite.yaml",
                  "redirects.yaml", "access-control.yaml", "cors.yaml",
-                 "proxy-settings.yaml")
+                 "proxy-settings.yaml", "affinity.yaml")
 P, IS = "Prefix", "ImplementationSpecific"
 
 # name -> (annotations, path, pathType); the rejected key comes first
@@ -35,6 +35,11 @@ INVALID = {
                            "temporal-redirect": "https://x.example.org/"},
                           "/", P),
     "bad-app-root": ({"app-root": "http://example.org/abs"}, "/", P),
+    "bad-load-balance": ({"load-balance": "least_conn"}, "/", P),
+    "bad-affinity-mode": ({"affinity-mode": "sometimes",
+                           "affinity": "cookie"}, "/", P),
+    "bad-cookie-samesite": ({"session-cookie-samesite": "Always",
+                             "affinity": "cookie"}, "/", P),
 }
 
 
@@ -84,6 +89,7 @@ def assert_examples_served(c):
     c.expect("allow.example.com", "/", "service:web")
     c.expect("cors.example.com", "/", "service:api")
     c.expect("vhost.example.com", "/", "service:api")
+    c.expect("hash.example.com", "/", "service:web")
 
 
 @pytest.fixture(scope="module")
