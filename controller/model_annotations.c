@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "model_internal.h"
 
 /*
@@ -728,7 +730,25 @@ needs_policy(const ctl_annotations *v, bool ssl_differs)
            r->app_root != NULL || v->access.denied ||
            v->access.allow.n > 0 || v->access.deny.n > 0 ||
            v->cors.enabled || v->upstream.set != 0 || v->balance.set != 0 ||
-           ssl_differs || v->extauth.url != NULL;
+           ssl_differs || v->auth.type != TBL_AUTH_NONE || v->auth.denied ||
+           v->extauth.url != NULL;
+}
+
+/* A policy checks one kind of auth: basic and external auth together
+ * would drop one of them, so the routes deny instead (fail closed). */
+static void
+deny_two_auths(ctl_build *bd, const ctl_ingress *ing,
+               const ctl_annotations *v, tbl_policy_spec *s)
+{
+    if (v->extauth.url == NULL || v->auth.type == TBL_AUTH_NONE)
+        return;
+    s->flags |= TBL_POL_DENIED;
+    ctl_log_object(CTL_LOG_WARN, "routes denied", ing->obj,
+                   "field=metadata.annotations reason=\"auth-type and "
+                   "auth-url together are not supported\"");
+    ctl_model_problem(bd, ing->obj, "AnnotationWarning", "%s",
+                      "auth-type and auth-url together are not supported: "
+                      "the routes answer 503");
 }
 
 /* The policy of an Ingress's routes, added once per build; NONE when its
@@ -741,6 +761,8 @@ policy_of(ctl_build *bd, uint32_t ingress)
     const ctl_annotations *v = &ing->info->values;
     tbl_policy_spec spec;
     uint32_t ssl;
+    uint8_t *secret;
+    size_t secret_len;
     char err[256], qerr[300];
 
     if (*slot != POLICY_UNSET)
@@ -751,7 +773,16 @@ policy_of(ctl_build *bd, uint32_t ingress)
         return TBL_NONE;
     policy_spec_of(v, ssl, &spec);
     balance_spec_of(bd, &v->balance, &spec);
+    /* out of memory for the auth lines: deny rather than serve open */
+    if (ctl_auth_spec(bd, ing->obj, &v->auth, &spec, &secret,
+                      &secret_len) != 0)
+        spec.flags |= TBL_POL_DENIED;
+    deny_two_auths(bd, ing, v, &spec);
     *slot = tbl_builder_add_policy(bd->b, &spec, err, sizeof(err));
+    if (secret != NULL) {
+        OPENSSL_cleanse(secret, secret_len);
+        free(secret);
+    }
     if (*slot == TBL_NONE)
         ctl_log_object(CTL_LOG_ERROR, "annotations not applied", ing->obj,
                        "field=metadata.annotations reason=\"%s\"",

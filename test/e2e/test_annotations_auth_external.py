@@ -3,10 +3,12 @@ oauth2-proxy style service of test/backends/auth_server.py: a valid token
 or session cookie reaches the backend with the user headers of the auth
 answer, no session is a redirect to the signin URL with rd= (or a 401
 where there is no signin), a forbidden user is a 403, auth-method is
-used, and an auth service that does not answer is a 500 for its routes
-only.
+used, an auth service that does not answer is a 500 for its routes
+only, and basic auth with auth-url denies (503).
 """
 
+import base64
+import hashlib
 import os
 import sys
 import urllib.parse
@@ -129,3 +131,31 @@ def test_invalid_auth_url_rejects_the_ingress(cluster, auth):
         assert cluster.request(HOST, "/").status == 302
     finally:
         d.write_example(cluster, FILE, example(cluster, auth.port))
+
+
+def test_basic_and_external_auth_together_deny(cluster, auth):
+    htpasswd = "user:{SHA}" + base64.b64encode(
+        hashlib.sha1(b"pw").digest()).decode()
+    secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+              "metadata": {"name": "both-users", "namespace": "demo"},
+              "data": {"auth": base64.b64encode(htpasswd.encode()).decode()}}
+    basic = {"nginx.ingress.kubernetes.io/auth-type": "basic",
+             "nginx.ingress.kubernetes.io/auth-secret": "both-users"}
+
+    def write(annotations):
+        cluster.manifests.write("both.yaml", [secret, h.ingress(
+            "both", [h.rule("both.example.com",
+                            h.path("/", "Prefix", "api", 8080))],
+            namespace="demo", annotations=annotations)])
+
+    write(basic)
+    cluster.expect("both.example.com", "/", "401")
+    cluster.expect("both.example.com", "/", "service:api", headers=(
+        ("Authorization", "Basic " + base64.b64encode(b"user:pw").decode()),))
+    write(dict(basic, **{"nginx.ingress.kubernetes.io/auth-url":
+                         "http://127.0.0.1:%d/oauth2/auth" % auth.port}))
+    # one of the two would be dropped: the routes deny instead
+    cluster.expect("both.example.com", "/", "503", headers=(
+        ("Authorization", "Basic " + base64.b64encode(b"user:pw").decode()),))
+    assert d.log_lines(cluster, "routes denied", "demo/both")
+    cluster.manifests.remove("both.yaml")
