@@ -32,9 +32,10 @@
  * from-to-www, relative-redirects, denied, cors, cors-credentials,
  * ssl-redirect, force-ssl-redirect, preserve-trailing-slash,
  * affinity-secure, change-on-failure; basic auth with
- * auth-basic=FILE (the auth secret: FILE's bytes) and auth-realm=TEXT
- * (a %20 in TEXT is a space).  External auth: auth-url=URL (sets auth
- * type external) auth-method=M auth-signin=URL auth-response-headers=A,B
+ * auth-basic=FILE (the auth secret: FILE's bytes; auth-digest=FILE the
+ * same with the digest type) and auth-realm=TEXT (a %20 in TEXT is a
+ * space).  External auth: auth-url=URL (sets auth type external)
+ * auth-method=M auth-signin=URL auth-response-headers=A,B
  * auth-request-redirect=V, and the flags auth-external (the type without
  * a URL) and auth-always-set-cookie.  Canary keys:
  * weight=N total=N header=NAME header-value=V header-pattern=RE
@@ -328,8 +329,8 @@ decode_spaces(char *s)
 static int
 set_auth_key(tbl_policy_spec *p, const char *key, char *value)
 {
-    if (strcmp(key, "auth-basic") == 0) {
-        p->auth_type = TBL_AUTH_BASIC;
+    if (strcmp(key, "auth-basic") == 0 || strcmp(key, "auth-digest") == 0) {
+        p->auth_type = key[5] == 'b' ? TBL_AUTH_BASIC : TBL_AUTH_DIGEST;
         free((void *)p->auth_secret);
         p->auth_secret = read_file(value, &p->auth_secret_len);
         return p->auth_secret == NULL ? -1 : 0;
