@@ -698,7 +698,7 @@ balance_spec_of(const ctl_build *bd, const ctl_ann_balance *b,
     s->load_balance = b->load_balance_text != NULL ? b->load_balance
                                                    : bd->config_load_balance;
     if (b->hash_by != NULL) {
-        s->load_balance = TBL_LB_HASH;
+        s->load_balance = b->hash_subset ? TBL_LB_HASH_SUBSET : TBL_LB_HASH;
         s->hash_by = b->hash_by;
     }
     s->affinity_mode = b->affinity_mode;

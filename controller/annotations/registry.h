@@ -195,8 +195,8 @@ typedef struct {
     char       *load_balance_text;    /* load-balance as written         */
     uint8_t     load_balance;         /* TBL_LB_ROUND_ROBIN or _EWMA     */
     char       *hash_by;              /* upstream-hash-by or NULL        */
-    bool        hash_subset;          /* refused when true               */
-    int64_t     hash_subset_size;
+    bool        hash_subset;          /* upstream-hash-by-subset         */
+    int64_t     hash_subset_size;     /* only 3 is accepted              */
     char       *affinity_text;        /* affinity: "cookie" or NULL      */
     char       *mode_text;
     uint8_t     affinity_mode;        /* TBL_AFFINITY_*, NONE without

@@ -26,7 +26,7 @@
  * cors-max-age=N, connect-timeout=MS send-timeout=MS read-timeout=MS
  * body-size=BYTES next-upstream=COND[,COND...]|off tries=N
  * next-upstream-timeout=MS buffering=on|off vhost=HOST (any of these
- * gives the others their defaults), lb=round_robin|ewma|hash
+ * gives the others their defaults), lb=round_robin|ewma|hash|hash-subset
  * hash-by=TEXT affinity=balanced|persistent cookie-name=N cookie-path=P
  * cookie-domain=D cookie-samesite=S cookie-max-age=N, and the flags
  * from-to-www, relative-redirects, denied, cors, cors-credentials,
@@ -351,6 +351,8 @@ load_balance_of(const char *value)
         return TBL_LB_EWMA;
     if (strcmp(value, "hash") == 0)
         return TBL_LB_HASH;
+    if (strcmp(value, "hash-subset") == 0)
+        return TBL_LB_HASH_SUBSET;
     return -1;
 }
 
