@@ -5,11 +5,12 @@ a 401 becomes a redirect to the signin URL with rd=, and it composes with
 source ranges and CORS preflights."""
 
 import os
+import socket
 import sys
 
 import pytest
 
-from conftest import REPO, dead_endpoint, endpoint
+from conftest import REPO, endpoint
 
 sys.path.insert(0, os.path.join(REPO, "test", "backends"))
 from auth_server import AuthServer  # noqa: E402
@@ -173,10 +174,13 @@ def test_2xx_answers_let_through(nginx, backends, auth):
 
 def test_unreachable_service_is_500_and_other_routes_serve(nginx, backends):
     a = backends("svc-a")
-    nginx.publish(table(a, "auth-url=http://%s/oauth2/auth"
-                        % dead_endpoint()))
-    assert nginx.request("/", host="a.example.com", headers=ALICE).status \
-        == 500
+    # bound without listening: refused, and no other test can take it
+    with socket.socket() as refusing:
+        refusing.bind(("127.0.0.1", 0))
+        nginx.publish(table(a, "auth-url=http://127.0.0.1:%d/oauth2/auth"
+                            % refusing.getsockname()[1]))
+        assert nginx.request("/", host="a.example.com",
+                             headers=ALICE).status == 500
     assert nginx.request("/", host="b.example.com").status == 200
     assert a.counters["requests"] == 1
 
