@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, endpoint
+from conftest import REPO, Nginx, endpoint
 
 sys.path.insert(0, os.path.join(REPO, "test", "backends"))
 from auth_server import AuthServer  # noqa: E402
@@ -246,3 +246,34 @@ def test_auth_location_is_internal(nginx, backends, auth):
     assert nginx.request("/_shmingress_auth", host="a.example.com",
                          headers=ALICE).status == 404
     assert auth.requests() == []
+
+
+class NginxWithoutAuthLocation(Nginx):
+    """The shipped template minus its auth location."""
+
+    def render(self):
+        path = super().render()
+        with open(path) as f:
+            text = f.read()
+        start = text.index("location = /_shmingress_auth {")
+        end = text.index("}", start)
+        with open(path, "w") as f:
+            f.write(text[:start] + text[end + 1:])
+        return path
+
+
+def test_template_without_auth_location_fails_closed(tmp_path, backends,
+                                                     auth):
+    nginx = NginxWithoutAuthLocation(tmp_path / "state").start()
+    try:
+        a = backends("svc-a")
+        nginx.publish(table(a, "auth-url=%s" % auth_url(auth)))
+        # the subrequest lands in the routing location and the backend
+        # answers 200: that is not an answer of the auth service
+        assert nginx.request("/", host="a.example.com",
+                             headers=ALICE).status == 500
+        assert auth.requests() == []
+        assert "has no \"location = /_shmingress_auth\"" in nginx.error_log()
+        assert nginx.request("/", host="b.example.com").status == 200
+    finally:
+        nginx.stop()
