@@ -565,7 +565,8 @@ ngx_http_shmingress_preconfiguration(ngx_conf_t *cf)
 #endif
 
     if (ngx_http_shmingress_upstream_add_variables(cf) != NGX_OK
-        || ngx_http_shmingress_realip_add_variables(cf) != NGX_OK)
+        || ngx_http_shmingress_realip_add_variables(cf) != NGX_OK
+        || ngx_http_shmingress_extauth_add_variables(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -607,7 +608,10 @@ ngx_http_shmingress_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_shmingress_route_handler;
 
-    if (ngx_http_shmingress_access_init(cf) != NGX_OK
+    /* external auth before the source ranges: they run first */
+
+    if (ngx_http_shmingress_extauth_init(cf) != NGX_OK
+        || ngx_http_shmingress_access_init(cf) != NGX_OK
         || ngx_http_shmingress_cors_init(cf) != NGX_OK
         || ngx_http_shmingress_ssl_redirect_init(cf) != NGX_OK
         || ngx_http_shmingress_affinity_init(cf) != NGX_OK)

@@ -3,15 +3,15 @@
  * parsed into typed values.
  *
  * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c, upstream.c,
- * access.c, cors.c, balance.c, auth.c) declares a table of keys: name,
- * type, range.  The registry (registry.c) runs every family's table over
- * one Ingress's annotations, under both prefixes (shmingress.io/<key>
- * wins over <annotations prefix>/<key>), checks each value with the
- * validators of values.c, then lets each family apply the rules that
- * involve several keys.  Nothing here becomes nginx configuration: values
- * end up as fields of table records, which is why snippets are refused
- * rather than parsed.  The model (model*.c) decides what a result means
- * for routes; this code does not see other objects.
+ * access.c, cors.c, balance.c, auth.c, extauth.c) declares a table of
+ * keys: name, type, range.  The registry (registry.c) runs every family's
+ * table over one Ingress's annotations, under both prefixes
+ * (shmingress.io/<key> wins over <annotations prefix>/<key>), checks
+ * each value with the validators of values.c, then lets each family
+ * apply the rules that involve several keys.  Nothing here becomes nginx
+ * configuration: values end up as fields of table records, which is why
+ * snippets are refused rather than parsed.  The model (model*.c) decides
+ * what a result means for routes; this code does not see other objects.
  */
 #ifndef SHMINGRESS_CTL_ANN_REGISTRY_H
 #define SHMINGRESS_CTL_ANN_REGISTRY_H
@@ -234,6 +234,22 @@ typedef struct {
     bool        secure;
     bool        change_on_failure;
 } ctl_ann_balance;
+/* extauth.c: auth-url and the keys around it, checked and resolved; the
+ * URLs may use the variables the module expands (extauth.c lists them) */
+typedef struct {
+    uint32_t set;
+    char    *url;                /* auth-url, or NULL: no external auth */
+    char    *method;             /* auth-method as written              */
+    char    *signin;             /* auth-signin, resolved: with the
+                                    redirect parameter added            */
+    char    *redirect_param;     /* auth-signin-redirect-param          */
+    char    *response_headers;   /* auth-response-headers, resolved:
+                                    "A,B" without spaces                */
+    char    *request_redirect;   /* auth-request-redirect               */
+    bool     always_set_cookie;  /* auth-always-set-cookie              */
+    char    *unsupported;        /* auth-cache-*, auth-keepalive*,
+                                    auth-proxy-set-headers: warned      */
+} ctl_ann_extauth;
 
 /* Everything the annotations of one Ingress say. */
 typedef struct {
@@ -247,6 +263,7 @@ typedef struct {
     ctl_ann_upstream  upstream;
     ctl_ann_auth      auth;
     ctl_ann_balance   balance;
+    ctl_ann_extauth   extauth;
 } ctl_annotations;
 
 /* ------------------------------------------------------------ tables */
@@ -303,6 +320,7 @@ extern const ctl_ann_family ctl_ann_cors_family;
 extern const ctl_ann_family ctl_ann_upstream_family;
 extern const ctl_ann_family ctl_ann_auth_family;
 extern const ctl_ann_family ctl_ann_balance_family;
+extern const ctl_ann_family ctl_ann_extauth_family;
 
 /* Is bit i of a family's set mask on? */
 #define CTL_ANN_IS_SET(fam, i) (((fam)->set >> (i)) & 1u)

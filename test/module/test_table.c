@@ -33,8 +33,11 @@
  * ssl-redirect, force-ssl-redirect, preserve-trailing-slash,
  * affinity-secure, change-on-failure; basic auth with
  * auth-basic=FILE (the auth secret: FILE's bytes; auth-digest=FILE the
- * same with the digest type) and auth-realm=TEXT
- * (a %20 in TEXT is a space).  Canary keys:
+ * same with the digest type) and auth-realm=TEXT (a %20 in TEXT is a
+ * space).  External auth: auth-url=URL (sets auth type external)
+ * auth-method=M auth-signin=URL auth-response-headers=A,B
+ * auth-request-redirect=V, and the flags auth-external (the type without
+ * a URL) and auth-always-set-cookie.  Canary keys:
  * weight=N total=N header=NAME header-value=V header-pattern=RE
  * cookie=NAME affinity=legacy.  Config keys: http-redirect-code=N
  * limit-req-status=N limit-conn-status=N body-size=BYTES hsts-max-age=N
@@ -417,6 +420,10 @@ set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
             p->flags |= TBL_POL_AFFINITY_SECURE;
         } else if (strcmp(key, "change-on-failure") == 0) {
             p->flags |= TBL_POL_AFFINITY_CHANGE_ON_FAILURE;
+        } else if (strcmp(key, "auth-external") == 0) {
+            p->auth_type = TBL_AUTH_EXTERNAL;
+        } else if (strcmp(key, "auth-always-set-cookie") == 0) {
+            p->flags |= TBL_POL_AUTH_ALWAYS_SET_COOKIE;
         } else {
             return -1;
         }
@@ -461,6 +468,17 @@ set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
         p->cors_expose_headers = value;
     } else if (strcmp(key, "cors-max-age") == 0) {
         p->cors_max_age = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "auth-url") == 0) {
+        p->auth_type = TBL_AUTH_EXTERNAL;
+        p->auth_url = value;
+    } else if (strcmp(key, "auth-method") == 0) {
+        p->auth_method = value;
+    } else if (strcmp(key, "auth-signin") == 0) {
+        p->auth_signin = value;
+    } else if (strcmp(key, "auth-response-headers") == 0) {
+        p->auth_response_headers = value;
+    } else if (strcmp(key, "auth-request-redirect") == 0) {
+        p->auth_request_redirect = value;
     } else {
         return set_upstream_key(p, key, value);
     }
