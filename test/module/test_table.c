@@ -26,12 +26,15 @@
  * cors-max-age=N, connect-timeout=MS send-timeout=MS read-timeout=MS
  * body-size=BYTES next-upstream=COND[,COND...]|off tries=N
  * next-upstream-timeout=MS buffering=on|off vhost=HOST (any of these
- * gives the others their defaults), and the flags from-to-www,
+ * gives the others their defaults), protocol=HTTP|HTTPS|GRPC|GRPCS,
+ * custom-errors=CODE[,CODE...], default-backend=BACKEND_ID, and the
+ * flags from-to-www,
  * relative-redirects, denied, cors, cors-credentials, ssl-redirect,
  * force-ssl-redirect, preserve-trailing-slash.  Canary keys:
  * weight=N total=N header=NAME header-value=V header-pattern=RE
  * cookie=NAME.  Config keys: http-redirect-code=N limit-req-status=N
- * limit-conn-status=N body-size=BYTES hsts-max-age=N flags=TBL_CFG_BITS
+ * limit-conn-status=N body-size=BYTES hsts-max-age=N
+ * custom-errors=CODE[,CODE...] flags=TBL_CFG_BITS
  * (0x.. replaces the default hsts, includeSubDomains and ssl-redirect).
  *
  *   shmingress-test-table publish DIR SPEC            prints the generation
@@ -242,6 +245,42 @@ next_upstream_mask(const char *value)
     return mask;
 }
 
+/* "404,503" into a custom-http-errors bitmap; -1 for a code out of
+ * range. */
+static int
+custom_errors_bits(const char *value, uint64_t bits[TBL_CUSTOM_ERRORS_WORDS])
+{
+    const char *p = value;
+
+    while (*p != '\0') {
+        char *end;
+        unsigned long code = strtoul(p, &end, 10);
+
+        if (end == p || code < TBL_CUSTOM_ERRORS_BASE ||
+            code >= TBL_CUSTOM_ERRORS_BASE + 64 * TBL_CUSTOM_ERRORS_WORDS)
+            return -1;
+        code -= TBL_CUSTOM_ERRORS_BASE;
+        bits[code / 64] |= 1ull << (code % 64);
+        p = end + (*end == ',');
+    }
+    return 0;
+}
+
+static int
+protocol_value(const char *value, uint8_t *out)
+{
+    static const char *const names[] = {"HTTP", "HTTPS", "AUTO_HTTP",
+                                        "GRPC", "GRPCS", "FCGI"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(names[i], value) == 0) {
+            *out = (uint8_t)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* The upstream keys; a policy with any of them carries every upstream
  * setting, as the controller's do, so the others take the defaults. */
 static int
@@ -343,6 +382,10 @@ set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
         p->cors_expose_headers = value;
     } else if (strcmp(key, "cors-max-age") == 0) {
         p->cors_max_age = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "protocol") == 0) {
+        return protocol_value(value, &p->backend_protocol);
+    } else if (strcmp(key, "custom-errors") == 0) {
+        return custom_errors_bits(value, p->custom_errors);
     } else {
         return set_upstream_key(p, key, value);
     }
@@ -364,7 +407,13 @@ add_policy(spec_state *s, int line, char **tok, int ntok)
     spec.limit_burst_multiplier = 5;
     for (i = 2; i < ntok; i++) {
         key = key_value(tok[i], &value);
-        if (set_policy_key(&spec, cidrs, key, value) != 0) {
+        if (value && strcmp(key, "default-backend") == 0) {
+            spec.default_backend = find_backend(s, value);
+            if (spec.default_backend == UNKNOWN ||
+                spec.default_backend == TBL_NONE) {
+                return fail(s, line, "unknown backend", value);
+            }
+        } else if (set_policy_key(&spec, cidrs, key, value) != 0) {
             return fail(s, line, "bad policy key", key);
         }
     }
@@ -453,6 +502,10 @@ set_config(spec_state *s, int line, char **tok, int ntok)
             spec.body_size_max = strtoull(value, NULL, 10);
         } else if (strcmp(key, "hsts-max-age") == 0) {
             spec.hsts_max_age = (uint32_t)strtoul(value, NULL, 10);
+        } else if (strcmp(key, "custom-errors") == 0) {
+            if (custom_errors_bits(value, spec.custom_errors) != 0) {
+                return fail(s, line, "bad custom errors", value);
+            }
         } else if (strcmp(key, "flags") == 0) {
             spec.flags = (uint32_t)strtoul(value, NULL, 0);
         } else {
