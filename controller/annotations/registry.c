@@ -28,6 +28,7 @@ static const ctl_ann_family *const families[] = {
     &ctl_ann_access_family,
     &ctl_ann_cors_family,
     &ctl_ann_upstream_family,
+    &ctl_ann_custom_errors_family,
 };
 
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))

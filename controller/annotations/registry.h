@@ -3,7 +3,7 @@
  * parsed into typed values.
  *
  * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c, upstream.c,
- * access.c, cors.c) declares a table of keys: name, type, range.  The
+ * access.c, cors.c, custom_errors.c) declares a table of keys: name, type, range.  The
  * registry (registry.c) runs every family's table over one Ingress's
  * annotations, under both prefixes (shmingress.io/<key> wins over
  * <annotations prefix>/<key>), checks each value with the validators of
@@ -143,7 +143,17 @@ typedef struct {
     char    *upstream_vhost;        /* Host sent upstream, or NULL      */
     char    *protocol_text;         /* backend-protocol as written      */
     uint8_t  protocol;              /* resolved tbl_backend_protocol    */
+    bool     service_upstream;      /* the Service's clusterIP as the
+                                       one endpoint                     */
 } ctl_ann_upstream;
+
+/* custom_errors.c */
+typedef struct {
+    uint32_t set;
+    char    *codes_text;            /* custom-http-errors as written    */
+    uint64_t codes[TBL_CUSTOM_ERRORS_WORDS]; /* resolved bitmap         */
+    char    *default_backend;       /* "svc" or "ns/svc", or NULL       */
+} ctl_ann_custom_errors;
 
 /* access.c */
 typedef struct {
@@ -180,6 +190,7 @@ typedef struct {
     ctl_ann_access    access;
     ctl_ann_cors      cors;
     ctl_ann_upstream  upstream;
+    ctl_ann_custom_errors custom_errors;
 } ctl_annotations;
 
 /* ------------------------------------------------------------ tables */
@@ -234,6 +245,7 @@ extern const ctl_ann_family ctl_ann_ssl_redirect_family;
 extern const ctl_ann_family ctl_ann_access_family;
 extern const ctl_ann_family ctl_ann_cors_family;
 extern const ctl_ann_family ctl_ann_upstream_family;
+extern const ctl_ann_family ctl_ann_custom_errors_family;
 
 /* Is bit i of a family's set mask on? */
 #define CTL_ANN_IS_SET(fam, i) (((fam)->set >> (i)) & 1u)
