@@ -6,11 +6,14 @@
  * policy's list, else the ConfigMap's) is served by its default backend:
  * the default-backend annotation's Service, else
  * --default-backend-service, else nginx's own error page for that code.
- * error_page is location configuration, so the request gets its own copy
- * of the core location conf, with an error_page for exactly the route's
- * codes pointing at the named location @shmingress_custom_error, and
- * proxy_intercept_errors on in its upstream conf copy: answers with any
- * other code pass through untouched, body included.  The named location
+ * error_page is location configuration, so the request gets a copy of
+ * its location's configuration whose core conf has an error_page for
+ * exactly the route's codes pointing at the named location
+ * @shmingress_custom_error, and proxy_intercept_errors on in its upstream
+ * conf copy: answers with any other code pass through untouched, body
+ * included.  nginx reads the core conf after the request pool is gone
+ * (keepalive), so these copies live in the worker, one per location and
+ * list of codes, and are shared by every request that needs the same.  The named location
  * ("shmingress_custom_error") sends the request to the default backend
  * with "/" as URI and ingress-nginx's X-Code, X-Format, X-Original-URI,
  * X-Namespace, X-Ingress-Name, X-Service-Name, X-Service-Port and
@@ -25,7 +28,16 @@
 #include "ngx_http_shmingress_module.h"
 
 
-#define NGX_HTTP_SHMINGRESS_ERROR_MAX  599
+#define NGX_HTTP_SHMINGRESS_ERROR_MAX     599
+#define NGX_HTTP_SHMINGRESS_ERROR_CONFS   1024
+
+
+/* A location's configuration with the error_page list of some codes. */
+typedef struct {
+    void                          **loc_conf;   /* the location's */
+    uint64_t                        codes[TBL_CUSTOM_ERRORS_WORDS];
+    void                          **copy;
+} ngx_http_shmingress_error_conf_t;
 
 
 static ngx_int_t ngx_http_shmingress_error_handler(ngx_http_request_t *r);
@@ -33,6 +45,14 @@ static ngx_int_t ngx_http_shmingress_error_code_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static const tbl_backend *ngx_http_shmingress_usable(const tbl_view *v,
     uint32_t backend);
+static void **ngx_http_shmingress_error_conf(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx);
+static void **ngx_http_shmingress_error_conf_make(ngx_http_request_t *r,
+    const uint64_t *codes);
+
+
+/* per worker, in the cycle pool; never freed while the worker runs */
+static ngx_array_t  *ngx_http_shmingress_error_confs;
 
 
 static ngx_str_t  ngx_http_shmingress_error_code_name =
@@ -207,55 +227,121 @@ ngx_http_shmingress_errors_prepare(ngx_http_request_t *r,
 
 
 /*
- * Called from peer.init: error_page entries for exactly the route's
- * codes, in a request copy of the core location conf.
+ * Called from peer.init: the request's location conf becomes the copy
+ * with error_page entries for exactly the route's codes.
  */
 ngx_int_t
 ngx_http_shmingress_errors_apply(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, ngx_http_upstream_conf_t *conf)
 {
-    void                      **loc_conf;
-    ngx_uint_t                  code, n;
-    ngx_array_t                *pages;
-    ngx_http_err_page_t        *page;
-    ngx_http_core_loc_conf_t   *clcf, *copy;
+    void  **loc_conf;
 
     if (ctx->custom_errors == NULL) {
         return NGX_OK;
     }
 
-    n = 0;
+    loc_conf = ngx_http_shmingress_error_conf(r, ctx);
 
-    for (code = TBL_CUSTOM_ERRORS_BASE;
-         code <= NGX_HTTP_SHMINGRESS_ERROR_MAX;
-         code++)
-    {
-        n += (ctx->custom_errors[(code - TBL_CUSTOM_ERRORS_BASE) / 64]
-              >> ((code - TBL_CUSTOM_ERRORS_BASE) % 64)) & 1;
-    }
-
-    if (n == 0) {
-        return NGX_OK;
-    }
-
-    pages = ngx_array_create(r->pool, n, sizeof(ngx_http_err_page_t));
-    if (pages == NULL) {
+    if (loc_conf == NULL) {
         return NGX_ERROR;
     }
 
+    r->loc_conf = loc_conf;
+    conf->intercept_errors = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The worker's copy for this location and these codes.  Past
+ * NGX_HTTP_SHMINGRESS_ERROR_CONFS distinct copies (lists change rarely)
+ * new lists are not applied, with a log line, rather than growing
+ * without bound.
+ */
+static void **
+ngx_http_shmingress_error_conf(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx)
+{
+    ngx_uint_t                         i;
+    const uint64_t                    *codes;
+    ngx_http_shmingress_error_conf_t  *ec;
+
+    codes = ctx->custom_errors;
+
+    if (ngx_http_shmingress_error_confs == NULL) {
+        ngx_http_shmingress_error_confs = ngx_array_create(ngx_cycle->pool, 8,
+                                     sizeof(ngx_http_shmingress_error_conf_t));
+        if (ngx_http_shmingress_error_confs == NULL) {
+            return NULL;
+        }
+    }
+
+    ec = ngx_http_shmingress_error_confs->elts;
+
+    for (i = 0; i < ngx_http_shmingress_error_confs->nelts; i++) {
+        if (ec[i].loc_conf == r->loc_conf
+            && ngx_memcmp(ec[i].codes, codes, sizeof(ec[i].codes)) == 0)
+        {
+            return ec[i].copy;
+        }
+    }
+
+    if (i == NGX_HTTP_SHMINGRESS_ERROR_CONFS) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "shmingress: %ui distinct custom-http-errors lists in "
+                      "this worker; the list of ingress %V/%V is not "
+                      "applied", i, &ctx->ingress_namespace,
+                      &ctx->ingress_name);
+        return r->loc_conf;
+    }
+
+    return ngx_http_shmingress_error_conf_make(r, codes);
+}
+
+
+static void **
+ngx_http_shmingress_error_conf_make(ngx_http_request_t *r,
+    const uint64_t *codes)
+{
+    ngx_uint_t                         code, bit;
+    ngx_pool_t                        *pool;
+    ngx_array_t                       *pages;
+    ngx_http_err_page_t               *page;
+    ngx_http_core_loc_conf_t          *copy;
+    ngx_http_shmingress_error_conf_t  *ec;
+
+    pool = ngx_cycle->pool;
+
+    ec = ngx_array_push(ngx_http_shmingress_error_confs);
+    pages = ngx_array_create(pool, 4, sizeof(ngx_http_err_page_t));
+    copy = ngx_palloc(pool, sizeof(ngx_http_core_loc_conf_t));
+
+    if (ec == NULL || pages == NULL || copy == NULL) {
+        return NULL;
+    }
+
+    ec->copy = ngx_palloc(pool, ngx_http_max_module * sizeof(void *));
+    if (ec->copy == NULL) {
+        ngx_http_shmingress_error_confs->nelts--;
+        return NULL;
+    }
+
     for (code = TBL_CUSTOM_ERRORS_BASE;
          code <= NGX_HTTP_SHMINGRESS_ERROR_MAX;
          code++)
     {
-        if (!((ctx->custom_errors[(code - TBL_CUSTOM_ERRORS_BASE) / 64]
-               >> ((code - TBL_CUSTOM_ERRORS_BASE) % 64)) & 1))
-        {
+        bit = code - TBL_CUSTOM_ERRORS_BASE;
+
+        if (!((codes[bit / 64] >> (bit % 64)) & 1)) {
             continue;
         }
 
         page = ngx_array_push(pages);
-
-        /* the array has room for n: no allocation */
+        if (page == NULL) {
+            ngx_http_shmingress_error_confs->nelts--;
+            return NULL;
+        }
 
         page->status = code;
         page->overwrite = -1;
@@ -263,25 +349,17 @@ ngx_http_shmingress_errors_apply(ngx_http_request_t *r,
         ngx_str_null(&page->args);
     }
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    copy = ngx_palloc(r->pool, sizeof(ngx_http_core_loc_conf_t));
-    loc_conf = ngx_palloc(r->pool, ngx_http_max_module * sizeof(void *));
-
-    if (copy == NULL || loc_conf == NULL) {
-        return NGX_ERROR;
-    }
-
-    *copy = *clcf;
+    *copy = *(ngx_http_core_loc_conf_t *)
+                 r->loc_conf[ngx_http_core_module.ctx_index];
     copy->error_pages = pages;
 
-    ngx_memcpy(loc_conf, r->loc_conf, ngx_http_max_module * sizeof(void *));
-    loc_conf[ngx_http_core_module.ctx_index] = copy;
-    r->loc_conf = loc_conf;
+    ngx_memcpy(ec->copy, r->loc_conf, ngx_http_max_module * sizeof(void *));
+    ec->copy[ngx_http_core_module.ctx_index] = copy;
 
-    conf->intercept_errors = 1;
+    ec->loc_conf = r->loc_conf;
+    ngx_memcpy(ec->codes, codes, sizeof(ec->codes));
 
-    return NGX_OK;
+    return ec->copy;
 }
 
 

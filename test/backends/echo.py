@@ -30,6 +30,7 @@ import http.server
 import json
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -425,13 +426,19 @@ def main():
                         metavar="ADDR:PORT=service[,pod[,ns[,ingress]]]")
     parser.add_argument("--verbose", action="store_true",
                         help="log every request to stderr")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                        help="speak HTTPS with this certificate and key")
     args = parser.parse_args()
 
     servers = []
     for host, port, service, pod, namespace, ingress in args.listen:
+        tls = None
+        if args.tls:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(*args.tls)
         try:
             server = EchoServer(host, port, service, pod, namespace, ingress,
-                                args.verbose)
+                                args.verbose, tls)
         except OSError as e:
             sys.exit("echo: cannot listen on %s:%d: %s" % (host, port, e))
         servers.append(server.start())
