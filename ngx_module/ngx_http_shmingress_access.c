@@ -9,7 +9,8 @@
  * "deny ...; allow ...; deny all;".  A policy the controller marked
  * DENIED (a range that did not parse, or another fail-closed value)
  * answers 503 whatever the address.  Which routes carry which ranges is
- * the controller's decision; this file only matches addresses.
+ * the controller's decision; this file only matches addresses.  Basic
+ * authentication (_auth.c) follows the ranges.
  */
 
 
@@ -61,16 +62,14 @@ ngx_http_shmingress_access_handler(ngx_http_request_t *r)
     if (pol->flags & TBL_POL_DENIED) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "route of ingress %V/%V denied: its annotations "
-                      "did not parse", &ctx->ingress_namespace,
+                      "or the Secret they name were unusable", &ctx->ingress_namespace,
                       &ctx->ingress_name);
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    if (pol->deny_count == 0 && pol->allow_count == 0) {
-        return NGX_DECLINED;
-    }
-
-    if (!ngx_http_shmingress_access_allowed(r, &ctx->table->view, pol)) {
+    if ((pol->deny_count || pol->allow_count)
+        && !ngx_http_shmingress_access_allowed(r, &ctx->table->view, pol))
+    {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "access forbidden by the source ranges of "
                       "ingress %V/%V", &ctx->ingress_namespace,
@@ -78,7 +77,9 @@ ngx_http_shmingress_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_FORBIDDEN;
     }
 
-    return NGX_DECLINED;
+    /* credentials only from clients the ranges admit */
+
+    return ngx_http_shmingress_auth_basic(r, ctx);
 }
 
 

@@ -576,6 +576,10 @@ ngx_http_shmingress_preconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_shmingress_auth_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_shmingress_add_variables(cf);
 }
 

@@ -166,6 +166,10 @@ ngx_int_t ngx_http_shmingress_limit_init(ngx_conf_t *cf, size_t size);
 
 ngx_int_t ngx_http_shmingress_access_init(ngx_conf_t *cf);
 
+ngx_int_t ngx_http_shmingress_auth_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_auth_basic(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx);
+
 ngx_int_t ngx_http_shmingress_cors_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_cors_preflight(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx);

@@ -37,11 +37,12 @@ def without_document(text, name):
     return "\n---\n".join(kept)
 
 
-def start_demo(clusters, *files):
+def start_demo(clusters, *files, **cluster_args):
     """A cluster serving examples 00, 10, 20 and the given files; returns it
     once the demo's shop route answers (the controller publishes only
-    after reading every file)."""
-    c = clusters()
+    after reading every file).  cluster_args go to the Cluster (address
+    "::1" serves IPv6 clients)."""
+    c = clusters(**cluster_args)
     ports = {}
     for demo_port, (svc, pods) in DEMO_PODS.items():
         ports[demo_port] = c.backends.add(svc, namespace="demo",
@@ -65,12 +66,12 @@ def write_example(cluster, name, text=None):
 class Client:
     """One keep-alive connection to the cluster's HTTP port from a chosen
     loopback source address (run-local listens on 127.0.0.1; the source
-    may be any 127/8 address)."""
+    may be any 127/8 address; a cluster on ::1 is reached from ::1)."""
 
-    def __init__(self, cluster, source="127.0.0.1"):
+    def __init__(self, cluster, source=None):
         self.conn = http.client.HTTPConnection(
-            "127.0.0.1", cluster.http_port, timeout=10,
-            source_address=(source, 0))
+            cluster.address, cluster.http_port, timeout=10,
+            source_address=(source or cluster.address, 0))
 
     def get(self, host, target="/", headers=()):
         self.conn.putrequest("GET", target, skip_host=True,

@@ -390,10 +390,10 @@ class Response:
 
 
 def http_request(port, host, target, method="GET", headers=(), body=None,
-                 timeout=10.0):
+                 timeout=10.0, address="127.0.0.1"):
     """One request on a fresh connection.  host=None sends no Host header
     at all; the target goes out byte for byte."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn = http.client.HTTPConnection(address, port, timeout=timeout)
     try:
         conn.putrequest(method, target, skip_host=True,
                         skip_accept_encoding=True)
@@ -570,8 +570,11 @@ class Cluster:
     """One running shmingress (scripts/run-local) with its manifests
     directory and echo backends, in a private temp directory."""
 
-    def __init__(self, root, flags=(), workers=2, build_dir=None):
+    def __init__(self, root, flags=(), workers=2, build_dir=None,
+                 address="127.0.0.1"):
         self.root = Path(root)
+        # the HTTP/HTTPS ports' address: 127.0.0.1, or ::1 for IPv6 clients
+        self.address = address
         self.manifests = ManifestDir(self.root / "manifests")
         self.state = self.root / "state"
         self.backends = Backends()
@@ -597,6 +600,9 @@ class Cluster:
                "--state-dir", str(self.state),
                "--build-dir", str(self.build_dir),
                "--workers", str(self.workers)]
+        if self.address != "127.0.0.1":
+            cmd += ["--listen", "[%s]" % self.address
+                    if ":" in self.address else self.address]
         if self.flags:
             cmd += ["--"] + self.flags
         log = open(self.log_path, "ab")
@@ -741,7 +747,8 @@ class Cluster:
     # -- requests
 
     def request(self, host, target, **kw):
-        return http_request(self.http_port, host, target, **kw)
+        return http_request(self.http_port, host, target,
+                            address=self.address, **kw)
 
     def outcome(self, host, target, **kw):
         return self.request(host, target, **kw).outcome()

@@ -15,7 +15,8 @@ import demo_examples as d
 
 PREFIX = "nginx.ingress.kubernetes.io/"
 EXAMPLE_FILES = ("canary.yaml", "rate-limit.yaml", "rewrite.yaml",
-                 "redirects.yaml", "backend-protocols.yaml",
+                 "redirects.yaml", "access-control.yaml", "cors.yaml",
+                 "proxy-settings.yaml", "backend-protocols.yaml",
                  "custom-errors.yaml")
 P, IS = "Prefix", "ImplementationSpecific"
 
@@ -81,6 +82,9 @@ def assert_examples_served(c):
     c.expect("redirect.example.com", "/old", "301")
     c.expect("regex.example.com", "/v2/items", "service:api")
     c.expect("shop.example.com", "/api/items", "service:api")
+    c.expect("allow.example.com", "/", "service:web")
+    c.expect("cors.example.com", "/", "service:api")
+    c.expect("vhost.example.com", "/", "service:api")
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,9 @@
  * custom-errors=CODE[,CODE...], default-backend=BACKEND_ID, and the
  * flags from-to-www,
  * relative-redirects, denied, cors, cors-credentials, ssl-redirect,
- * force-ssl-redirect, preserve-trailing-slash.  Canary keys:
+ * force-ssl-redirect, preserve-trailing-slash; basic auth with
+ * auth-basic=FILE (the auth secret: FILE's bytes) and auth-realm=TEXT
+ * (a %20 in TEXT is a space).  Canary keys:
  * weight=N total=N header=NAME header-value=V header-pattern=RE
  * cookie=NAME.  Config keys: http-redirect-code=N limit-req-status=N
  * limit-conn-status=N body-size=BYTES hsts-max-age=N
@@ -320,6 +322,57 @@ set_upstream_key(tbl_policy_spec *p, const char *key, const char *value)
     return 0;
 }
 
+/* The whole of a file, for an auth secret; NULL when unreadable. */
+static uint8_t *
+read_file(const char *path, size_t *len)
+{
+    FILE    *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    long     n;
+
+    if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
+        *len = fread(buf, 1, (size_t)n, f);
+    }
+    if (f != NULL)
+        fclose(f);
+    return buf;
+}
+
+/* Replaces each "%20" of s with a space, in place. */
+static char *
+decode_spaces(char *s)
+{
+    char *r = s, *w = s;
+
+    while (*r != '\0') {
+        if (strncmp(r, "%20", 3) == 0) {
+            *w++ = ' ';
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return s;
+}
+
+static int
+set_auth_key(tbl_policy_spec *p, const char *key, char *value)
+{
+    if (strcmp(key, "auth-basic") == 0) {
+        p->auth_type = TBL_AUTH_BASIC;
+        free((void *)p->auth_secret);
+        p->auth_secret = read_file(value, &p->auth_secret_len);
+        return p->auth_secret == NULL ? -1 : 0;
+    }
+    if (strcmp(key, "auth-realm") == 0) {
+        p->auth_realm = decode_spaces(value);
+        return 0;
+    }
+    return 1;
+}
+
 static int
 set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
                const char *key, const char *value)
@@ -398,7 +451,8 @@ add_policy(spec_state *s, int line, char **tok, int ntok)
     tbl_policy_spec spec;
     tbl_cidr        cidrs[3][MAX_CIDRS]; /* limit-allow, allow, deny */
     const char     *key, *value;
-    int             i;
+    uint32_t        idx;
+    int             i, rc;
 
     if (ntok < 2) {
         return fail(s, line, "cannot add policy", tok[0]);
@@ -409,17 +463,21 @@ add_policy(spec_state *s, int line, char **tok, int ntok)
         key = key_value(tok[i], &value);
         if (value && strcmp(key, "default-backend") == 0) {
             spec.default_backend = find_backend(s, value);
-            if (spec.default_backend == UNKNOWN ||
-                spec.default_backend == TBL_NONE) {
-                return fail(s, line, "unknown backend", value);
-            }
-        } else if (set_policy_key(&spec, cidrs, key, value) != 0) {
+            rc = spec.default_backend == UNKNOWN ||
+                 spec.default_backend == TBL_NONE;
+        } else {
+            rc = value ? set_auth_key(&spec, key, (char *)value) : 1;
+            if (rc == 1)
+                rc = set_policy_key(&spec, cidrs, key, value);
+        }
+        if (rc != 0) {
+            free((void *)spec.auth_secret);
             return fail(s, line, "bad policy key", key);
         }
     }
-    return remember(s, s->policies, &s->npolicies, line, tok[1],
-                    tbl_builder_add_policy(s->b, &spec, s->err,
-                                           sizeof(s->err)));
+    idx = tbl_builder_add_policy(s->b, &spec, s->err, sizeof(s->err));
+    free((void *)spec.auth_secret);
+    return remember(s, s->policies, &s->npolicies, line, tok[1], idx);
 }
 
 static int

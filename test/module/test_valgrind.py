@@ -11,7 +11,6 @@ import sys
 import threading
 
 import grpc
-
 import pytest
 
 from conftest import REPO, Nginx, dead_endpoint, endpoint, wait_for
@@ -115,6 +114,43 @@ def test_policies_canaries_and_limits_under_valgrind(tmp_path, backends):
             statuses.add(nginx.request(path, host=host,
                                        headers=headers).status)
         assert statuses == {200, 302, 308, 503}
+    finally:
+        assert nginx.stop() == 0
+
+    with open(log) as f:
+        report = f.read()
+    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
+    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
+                         r"Mismatched free|Syscall param", report), report
+
+
+def test_basic_auth_under_valgrind(tmp_path, backends):
+    from test_auth_basic import HASHES, basic
+
+    log = str(tmp_path / "valgrind.log")
+    nginx = Nginx(tmp_path / "state", valgrind=[
+        "valgrind", "--quiet", "--leak-check=full",
+        "--errors-for-leak-kinds=definite", "--log-file=" + log])
+    nginx.start()
+    try:
+        a = backends("svc-a")
+        users = sorted(HASHES)
+        secret = tmp_path / "htpasswd"
+        secret.write_text("".join(HASHES[u](u, "pw-" + u) + "\n"
+                                  for u in users))
+        nginx.publish("""
+            backend a default/svc-a:80 %s
+            policy p auth-basic=%s auth-realm=R"x
+            route a.example.com Prefix / a default/ing policy=p
+        """ % (endpoint(a), secret))
+        statuses = set()
+        for i in range(60):
+            user = users[i % len(users)]
+            headers = [basic(user, "pw-" + user), basic(user, "bad"),
+                       {"Authorization": "Basic %%%"}, {}][i % 4]
+            statuses.add(nginx.request("/", host="a.example.com",
+                                       headers=headers).status)
+        assert statuses == {200, 401}
     finally:
         assert nginx.stop() == 0
 
