@@ -707,6 +707,33 @@ default_backend_of(ctl_build *bd, const ctl_ingress *ing)
     return ctl_backend_resolve_annotated(bd, ns, &ref, ing->obj);
 }
 
+/* Cookie affinity wins over upstream-hash-by, which wins over
+ * load-balance; an Ingress that sets none takes the ConfigMap's
+ * load-balance, so the module never merges. */
+static void
+balance_spec_of(const ctl_build *bd, const ctl_ann_balance *b,
+                tbl_policy_spec *s)
+{
+    s->load_balance = b->load_balance_text != NULL ? b->load_balance
+                                                   : bd->config_load_balance;
+    if (b->hash_by != NULL) {
+        s->load_balance = TBL_LB_HASH;
+        s->hash_by = b->hash_by;
+    }
+    s->affinity_mode = b->affinity_mode;
+    if (b->affinity_mode == TBL_AFFINITY_NONE)
+        return;
+    s->affinity_cookie_name = b->cookie_name_resolved;
+    s->affinity_cookie_path = b->cookie_path;
+    s->affinity_cookie_domain = b->cookie_domain;
+    s->affinity_cookie_samesite = b->samesite;
+    s->affinity_max_age = (uint32_t)b->lifetime;
+    if (b->secure)
+        s->flags |= TBL_POL_AFFINITY_SECURE;
+    if (b->change_on_failure)
+        s->flags |= TBL_POL_AFFINITY_CHANGE_ON_FAILURE;
+}
+
 /* Does anything a route policy carries differ from no policy at all?
  * (from-to-www-redirect is a server matter: the counterpart host.)  No
  * policy means the ConfigMap's ssl-redirect and force-ssl-redirect. */
@@ -721,7 +748,7 @@ needs_policy(const ctl_annotations *v, bool ssl_differs)
            r->rewrite_target != NULL || r->x_forwarded_prefix != NULL ||
            r->app_root != NULL || v->access.denied ||
            v->access.allow.n > 0 || v->access.deny.n > 0 ||
-           v->cors.enabled || v->upstream.set != 0 ||
+           v->cors.enabled || v->upstream.set != 0 || v->balance.set != 0 ||
            v->custom_errors.set != 0 || ssl_differs;
 }
 
@@ -745,6 +772,7 @@ policy_of(ctl_build *bd, uint32_t ingress)
         return TBL_NONE;
     policy_spec_of(v, ssl, &spec);
     spec.default_backend = default_backend_of(bd, ing);
+    balance_spec_of(bd, &v->balance, &spec);
     *slot = tbl_builder_add_policy(bd->b, &spec, err, sizeof(err));
     if (*slot == TBL_NONE)
         ctl_log_object(CTL_LOG_ERROR, "annotations not applied", ing->obj,
@@ -786,6 +814,8 @@ canary_of(ctl_build *bd, uint32_t path_index)
     }
     if (c->cookie != NULL)
         spec.flags |= TBL_CANARY_BY_COOKIE;
+    if (h->info->values.balance.canary_legacy)
+        spec.flags |= TBL_CANARY_AFFINITY_LEGACY;
     spec.header = c->header;
     spec.header_value = c->header_value;
     spec.header_pattern = c->header_pattern;

@@ -18,7 +18,8 @@
 typedef enum {
     CFG_FLAG,   /* bool into one TBL_CFG_* bit                        */
     CFG_STATUS, /* int into a uint16_t status code                    */
-    CFG_SECONDS /* int seconds into a uint32_t                        */
+    CFG_SECONDS, /* int seconds into a uint32_t                       */
+    CFG_BALANCE  /* round_robin or ewma into load_balance             */
 } cfg_type;
 
 typedef struct {
@@ -49,6 +50,7 @@ static const cfg_key cfg_keys[] = {
     {"limit-conn-status-code", CFG_STATUS, 0, SPEC_AT(limit_conn_status_code),
      400, 599},
     {"hsts-max-age", CFG_SECONDS, 0, SPEC_AT(hsts_max_age), 0, UINT32_MAX},
+    {"load-balance", CFG_BALANCE, 0, 0, 0, 0},
 };
 
 static const cfg_key *
@@ -84,6 +86,14 @@ cfg_apply(const cfg_key *k, const char *value, tbl_config_spec *spec)
         if (ctl_ann_parse_int(value, k->min, k->max, &n, &why) != 0)
             return why;
         *(uint32_t *)((char *)spec + k->offset) = (uint32_t)n;
+        return NULL;
+    case CFG_BALANCE:
+        if (strcmp(value, "round_robin") == 0)
+            spec->load_balance = TBL_LB_ROUND_ROBIN;
+        else if (strcmp(value, "ewma") == 0)
+            spec->load_balance = TBL_LB_EWMA;
+        else
+            return "must be round_robin or ewma";
         return NULL;
     }
     return "unknown key type";
@@ -146,6 +156,7 @@ ctl_config_build(ctl_build *bd)
                            why);
     }
     bd->config_flags = spec.flags;
+    bd->config_load_balance = spec.load_balance;
     if (tbl_builder_set_config(bd->b, &spec, err, sizeof(err)) != 0) {
         ctl_log(CTL_LOG_ERROR, "configmap not applied", "reason=\"%s\"",
                 ctl_log_quote(err, qv, sizeof(qv)));

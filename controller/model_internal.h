@@ -203,6 +203,9 @@ typedef struct ctl_build {
     /* model_config.c: the ConfigMap's TBL_CFG_* flags, set before the
      * routes so that policies resolve ssl-redirect against them */
     uint32_t                config_flags;
+    /* and its load-balance (TBL_LB_*), which policies carry when the
+     * Ingress does not say */
+    uint8_t                 config_load_balance;
 } ctl_build;
 
 /* The build's i-th path (paths hold every owned Ingress's paths). */

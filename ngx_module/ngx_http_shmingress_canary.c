@@ -3,7 +3,8 @@
  * ngx_http_shmingress_canary.c -- the canary (alternative backend) choice.
  *
  * A route with a canary record sends a request to the canary backend as
- * ingress-nginx's balancer does: the header rule first (value, pattern,
+ * ingress-nginx's balancer does: an affinity cookie naming either
+ * backend first (_affinity.c), then the header rule (value, pattern,
  * or "always"/"never"), then the cookie rule ("always"/"never"), then the
  * weight, drawn per request from the worker's own random sequence (no
  * lock, no shared state).  A rule that does not decide falls through to
@@ -30,10 +31,19 @@ static ngx_int_t ngx_http_shmingress_canary_cookie(ngx_http_request_t *r,
 
 /* 1: the canary serves the request, 0: the primary backend does. */
 ngx_int_t
-ngx_http_shmingress_canary_choose(ngx_http_request_t *r, const tbl_view *v,
-    const tbl_canary *cn)
+ngx_http_shmingress_canary_choose(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
+    const tbl_backend *primary, const tbl_canary *cn)
 {
     ngx_int_t  rc;
+
+    rc = ngx_http_shmingress_affinity_canary(r, ctx, primary,
+                                             tbl_view_backend(v, cn->backend),
+                                             cn);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
 
     rc = ngx_http_shmingress_canary_header(r, v, cn);
 

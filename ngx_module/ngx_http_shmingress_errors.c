@@ -408,6 +408,10 @@ ngx_http_shmingress_error_handler(ngx_http_request_t *r)
     ctx->upstream = 0;
     ctx->protocol = TBL_PROTO_HTTP;
 
+    /* the route's balancing, affinity and access rules were for its own
+     * backend, and the request passed them already */
+    ctx->policy = NULL;
+
     ngx_str_set(&r->uri, "/");
     r->valid_unparsed_uri = 0;
 

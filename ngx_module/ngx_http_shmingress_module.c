@@ -346,7 +346,7 @@ ngx_http_shmingress_decide(ngx_http_request_t *r,
 
     cn = tbl_view_canary(v, route->canary);
 
-    if (cn && ngx_http_shmingress_canary_choose(r, v, cn)) {
+    if (cn && ngx_http_shmingress_canary_choose(r, ctx, v, be, cn)) {
         be = tbl_view_backend(v, cn->backend);
 
         if (be && ngx_http_shmingress_canary_names(r, ctx, v, be) != NGX_OK) {
@@ -616,7 +616,8 @@ ngx_http_shmingress_postconfiguration(ngx_conf_t *cf)
     if (ngx_http_shmingress_access_init(cf) != NGX_OK
         || ngx_http_shmingress_cors_init(cf) != NGX_OK
         || ngx_http_shmingress_ssl_redirect_init(cf) != NGX_OK
-        || ngx_http_shmingress_errors_init(cf) != NGX_OK)
+        || ngx_http_shmingress_errors_init(cf) != NGX_OK
+        || ngx_http_shmingress_affinity_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

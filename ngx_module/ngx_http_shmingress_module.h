@@ -40,8 +40,9 @@ typedef struct {
 /*
  * The routing decision for one request.  It lives in the payload of an
  * r->pool cleanup (which unpins the table), so it survives the module
- * ctx being cleared by an internal redirect.  Everything later phases
- * read is copied into r->pool: the balancer never touches the table.
+ * ctx being cleared by an internal redirect.  The endpoints are copied
+ * into r->pool; what later phases read of the route's policy stays in
+ * the table, which the request pins until its pool is destroyed.
  */
 typedef struct {
     ngx_http_request_t             *request;
@@ -99,9 +100,19 @@ typedef struct {
     off_t                           body_max;        /* 0: unlimited */
     off_t                           body_received;
 
-    /* the route's policy in the pinned table, for the ACCESS phase and
-     * the CORS header filter; NULL when the route has none */
+    /* the route's policy in the pinned table, for the ACCESS phase,
+     * the CORS header filter and the balancer; NULL when the route has
+     * none */
     const tbl_policy               *policy;
+
+    /* cookie affinity (_affinity.c): the session key the cookie carries
+     * for this backend, and the endpoints it pinned and last tried */
+    unsigned                        affinity:1;
+    unsigned                        affinity_set_cookie:1;
+    unsigned                        affinity_tried:1;
+    uint64_t                        affinity_key;
+    ngx_uint_t                      affinity_pinned;
+    ngx_uint_t                      affinity_last;
 
     /* backend-protocol (tbl_backend_protocol) */
     ngx_uint_t                      protocol;
@@ -145,6 +156,19 @@ void ngx_http_shmingress_table_unpin(ngx_http_shmingress_table_t *t);
 char *ngx_http_shmingress_balancer(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_http_shmingress_balancer_exit_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_shmingress_balance_pick(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx, ngx_uint_t load_balance);
+uint64_t ngx_http_shmingress_endpoint_id(ngx_http_shmingress_ctx_t *ctx,
+    ngx_uint_t k);
+ngx_uint_t ngx_http_shmingress_hash_pick(ngx_http_shmingress_ctx_t *ctx,
+    uint64_t key);
+
+ngx_int_t ngx_http_shmingress_affinity_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_affinity_canary(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx, const tbl_backend *primary,
+    const tbl_backend *canary, const tbl_canary *cn);
+ngx_uint_t ngx_http_shmingress_affinity_pick(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx, ngx_uint_t load_balance);
 
 ngx_int_t ngx_http_shmingress_add_variables(ngx_conf_t *cf);
 
@@ -155,7 +179,8 @@ ngx_int_t ngx_http_shmingress_regex_search(ngx_http_request_t *r,
 void ngx_http_shmingress_regex_exit_process(ngx_cycle_t *cycle);
 
 ngx_int_t ngx_http_shmingress_canary_choose(ngx_http_request_t *r,
-    const tbl_view *v, const tbl_canary *cn);
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
+    const tbl_backend *primary, const tbl_canary *cn);
 ngx_int_t ngx_http_shmingress_canary_names(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, const tbl_view *v, const tbl_backend *be);
 

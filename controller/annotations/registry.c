@@ -29,6 +29,7 @@ static const ctl_ann_family *const families[] = {
     &ctl_ann_cors_family,
     &ctl_ann_upstream_family,
     &ctl_ann_custom_errors_family,
+    &ctl_ann_balance_family,
 };
 
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
@@ -230,14 +231,15 @@ reset_family(const ctl_ann_family *fam, void *dst)
 
 /*
  * A canary Ingress borrows everything else from its primary, so only its
- * canary-* keys count (as ingress-nginx, once they all parsed); the
- * load-balancing keys it may also carry are not parsed yet.
+ * canary-* and balancing keys count (as ingress-nginx, once they all
+ * parsed); the model reads affinity-canary-behavior of the latter.
  */
 static void
 keep_canary_only(ctl_annotations *a)
 {
     for (size_t f = 0; f < NFAMILIES; f++) {
-        if (families[f] != &ctl_ann_canary_family)
+        if (families[f] != &ctl_ann_canary_family &&
+            families[f] != &ctl_ann_balance_family)
             reset_family(families[f], (char *)a + families[f]->offset);
     }
 }

@@ -3,7 +3,7 @@
  * parsed into typed values.
  *
  * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c, upstream.c,
- * access.c, cors.c, custom_errors.c) declares a table of keys: name, type, range.  The
+ * access.c, cors.c, custom_errors.c, balance.c) declares a table of keys: name, type, range.  The
  * registry (registry.c) runs every family's table over one Ingress's
  * annotations, under both prefixes (shmingress.io/<key> wins over
  * <annotations prefix>/<key>), checks each value with the validators of
@@ -180,6 +180,35 @@ typedef struct {
     const char *expose;
 } ctl_ann_cors;
 
+/* balance.c: TBL_* values resolved; the model applies the precedence
+ * (affinity, then hash-by, then load-balance, then the ConfigMap) */
+typedef struct {
+    uint32_t    set;
+    char       *load_balance_text;    /* load-balance as written         */
+    uint8_t     load_balance;         /* TBL_LB_ROUND_ROBIN or _EWMA     */
+    char       *hash_by;              /* upstream-hash-by or NULL        */
+    bool        hash_subset;          /* refused when true               */
+    int64_t     hash_subset_size;
+    char       *affinity_text;        /* affinity: "cookie" or NULL      */
+    char       *mode_text;
+    uint8_t     affinity_mode;        /* TBL_AFFINITY_*, NONE without
+                                         affinity                        */
+    char       *canary_behavior_text;
+    bool        canary_legacy;        /* affinity-canary-behavior legacy */
+    char       *cookie_name;
+    const char *cookie_name_resolved; /* default INGRESSCOOKIE           */
+    char       *cookie_path;          /* NULL: the route's path          */
+    char       *cookie_domain;
+    int64_t     max_age;              /* session-cookie-max-age          */
+    int64_t     expires;              /* session-cookie-expires          */
+    int64_t     lifetime;             /* resolved seconds, 0 = session   */
+    char       *samesite_text;
+    const char *samesite;             /* None, Lax, Strict or NULL       */
+    bool        conditional_samesite_none;
+    bool        secure;
+    bool        change_on_failure;
+} ctl_ann_balance;
+
 /* Everything the annotations of one Ingress say. */
 typedef struct {
     ctl_ann_canary    canary;
@@ -191,6 +220,7 @@ typedef struct {
     ctl_ann_cors      cors;
     ctl_ann_upstream  upstream;
     ctl_ann_custom_errors custom_errors;
+    ctl_ann_balance   balance;
 } ctl_annotations;
 
 /* ------------------------------------------------------------ tables */
@@ -246,6 +276,7 @@ extern const ctl_ann_family ctl_ann_access_family;
 extern const ctl_ann_family ctl_ann_cors_family;
 extern const ctl_ann_family ctl_ann_upstream_family;
 extern const ctl_ann_family ctl_ann_custom_errors_family;
+extern const ctl_ann_family ctl_ann_balance_family;
 
 /* Is bit i of a family's set mask on? */
 #define CTL_ANN_IS_SET(fam, i) (((fam)->set >> (i)) & 1u)

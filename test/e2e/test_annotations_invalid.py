@@ -16,8 +16,8 @@ import demo_examples as d
 PREFIX = "nginx.ingress.kubernetes.io/"
 EXAMPLE_FILES = ("canary.yaml", "rate-limit.yaml", "rewrite.yaml",
                  "redirects.yaml", "access-control.yaml", "cors.yaml",
-                 "proxy-settings.yaml", "backend-protocols.yaml",
-                 "custom-errors.yaml")
+                 "proxy-settings.yaml", "affinity.yaml",
+                 "backend-protocols.yaml", "custom-errors.yaml")
 P, IS = "Prefix", "ImplementationSpecific"
 
 # name -> (annotations, path, pathType); the rejected key comes first
@@ -36,6 +36,11 @@ INVALID = {
                            "temporal-redirect": "https://x.example.org/"},
                           "/", P),
     "bad-app-root": ({"app-root": "http://example.org/abs"}, "/", P),
+    "bad-load-balance": ({"load-balance": "least_conn"}, "/", P),
+    "bad-affinity-mode": ({"affinity-mode": "sometimes",
+                           "affinity": "cookie"}, "/", P),
+    "bad-cookie-samesite": ({"session-cookie-samesite": "Always",
+                             "affinity": "cookie"}, "/", P),
 }
 
 
@@ -85,6 +90,7 @@ def assert_examples_served(c):
     c.expect("allow.example.com", "/", "service:web")
     c.expect("cors.example.com", "/", "service:api")
     c.expect("vhost.example.com", "/", "service:api")
+    c.expect("hash.example.com", "/", "service:web")
 
 
 @pytest.fixture(scope="module")

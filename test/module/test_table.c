@@ -26,17 +26,20 @@
  * cors-max-age=N, connect-timeout=MS send-timeout=MS read-timeout=MS
  * body-size=BYTES next-upstream=COND[,COND...]|off tries=N
  * next-upstream-timeout=MS buffering=on|off vhost=HOST (any of these
- * gives the others their defaults), protocol=HTTP|HTTPS|GRPC|GRPCS,
- * custom-errors=CODE[,CODE...], default-backend=BACKEND_ID, and the
- * flags from-to-www,
- * relative-redirects, denied, cors, cors-credentials, ssl-redirect,
- * force-ssl-redirect, preserve-trailing-slash; basic auth with
+ * gives the others their defaults), lb=round_robin|ewma|hash
+ * hash-by=TEXT affinity=balanced|persistent cookie-name=N cookie-path=P
+ * cookie-domain=D cookie-samesite=S cookie-max-age=N,
+ * protocol=HTTP|HTTPS|GRPC|GRPCS, custom-errors=CODE[,CODE...],
+ * default-backend=BACKEND_ID, and the flags
+ * from-to-www, relative-redirects, denied, cors, cors-credentials,
+ * ssl-redirect, force-ssl-redirect, preserve-trailing-slash,
+ * affinity-secure, change-on-failure; basic auth with
  * auth-basic=FILE (the auth secret: FILE's bytes) and auth-realm=TEXT
  * (a %20 in TEXT is a space).  Canary keys:
  * weight=N total=N header=NAME header-value=V header-pattern=RE
- * cookie=NAME.  Config keys: http-redirect-code=N limit-req-status=N
- * limit-conn-status=N body-size=BYTES hsts-max-age=N
- * custom-errors=CODE[,CODE...] flags=TBL_CFG_BITS
+ * cookie=NAME affinity=legacy.  Config keys: http-redirect-code=N
+ * limit-req-status=N limit-conn-status=N body-size=BYTES hsts-max-age=N
+ * lb=round_robin|ewma custom-errors=CODE[,CODE...] flags=TBL_CFG_BITS
  * (0x.. replaces the default hsts, includeSubDomains and ssl-redirect).
  *
  *   shmingress-test-table publish DIR SPEC            prints the generation
@@ -374,9 +377,59 @@ set_auth_key(tbl_policy_spec *p, const char *key, char *value)
 }
 
 static int
+load_balance_of(const char *value)
+{
+    if (strcmp(value, "round_robin") == 0)
+        return TBL_LB_ROUND_ROBIN;
+    if (strcmp(value, "ewma") == 0)
+        return TBL_LB_EWMA;
+    if (strcmp(value, "hash") == 0)
+        return TBL_LB_HASH;
+    return -1;
+}
+
+/* The balancing keys; 1 when key is not one of them. */
+static int
+set_balance_key(tbl_policy_spec *p, const char *key, const char *value)
+{
+    int lb;
+
+    if (strcmp(key, "lb") == 0) {
+        lb = load_balance_of(value);
+        if (lb < 0)
+            return -1;
+        p->load_balance = (uint8_t)lb;
+    } else if (strcmp(key, "hash-by") == 0) {
+        p->hash_by = value;
+    } else if (strcmp(key, "affinity") == 0) {
+        if (strcmp(value, "balanced") == 0)
+            p->affinity_mode = TBL_AFFINITY_BALANCED;
+        else if (strcmp(value, "persistent") == 0)
+            p->affinity_mode = TBL_AFFINITY_PERSISTENT;
+        else
+            return -1;
+    } else if (strcmp(key, "cookie-name") == 0) {
+        p->affinity_cookie_name = value;
+    } else if (strcmp(key, "cookie-path") == 0) {
+        p->affinity_cookie_path = value;
+    } else if (strcmp(key, "cookie-domain") == 0) {
+        p->affinity_cookie_domain = value;
+    } else if (strcmp(key, "cookie-samesite") == 0) {
+        p->affinity_cookie_samesite = value;
+    } else if (strcmp(key, "cookie-max-age") == 0) {
+        p->affinity_max_age = (uint32_t)strtoul(value, NULL, 10);
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+static int
 set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
                const char *key, const char *value)
 {
+    int rc;
+
     if (value == NULL) {
         if (strcmp(key, "from-to-www") == 0) {
             p->flags |= TBL_POL_FROM_TO_WWW;
@@ -394,11 +447,18 @@ set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
             p->flags |= TBL_POL_FORCE_SSL_REDIRECT;
         } else if (strcmp(key, "preserve-trailing-slash") == 0) {
             p->flags |= TBL_POL_PRESERVE_TRAILING_SLASH;
+        } else if (strcmp(key, "affinity-secure") == 0) {
+            p->flags |= TBL_POL_AFFINITY_SECURE;
+        } else if (strcmp(key, "change-on-failure") == 0) {
+            p->flags |= TBL_POL_AFFINITY_CHANGE_ON_FAILURE;
         } else {
             return -1;
         }
         return 0;
     }
+    rc = set_balance_key(p, key, value);
+    if (rc <= 0)
+        return rc;
     if (strcmp(key, "redirect") == 0 && strchr(value, ',')) {
         p->redirect_code = (uint16_t)strtoul(value, NULL, 10);
         p->redirect_url = strchr(value, ',') + 1;
@@ -502,6 +562,8 @@ set_canary_key(tbl_canary_spec *c, const char *key, const char *value)
     } else if (strcmp(key, "cookie") == 0) {
         c->cookie = value;
         c->flags |= TBL_CANARY_BY_COOKIE;
+    } else if (strcmp(key, "affinity") == 0 && strcmp(value, "legacy") == 0) {
+        c->flags |= TBL_CANARY_AFFINITY_LEGACY;
     } else {
         return -1;
     }
@@ -564,6 +626,8 @@ set_config(spec_state *s, int line, char **tok, int ntok)
             if (custom_errors_bits(value, spec.custom_errors) != 0) {
                 return fail(s, line, "bad custom errors", value);
             }
+        } else if (strcmp(key, "lb") == 0 && load_balance_of(value) >= 0) {
+            spec.load_balance = (uint8_t)load_balance_of(value);
         } else if (strcmp(key, "flags") == 0) {
             spec.flags = (uint32_t)strtoul(value, NULL, 0);
         } else {

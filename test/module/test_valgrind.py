@@ -161,6 +161,56 @@ def test_basic_auth_under_valgrind(tmp_path, backends):
                          r"Mismatched free|Syscall param", report), report
 
 
+def test_balancing_and_affinity_under_valgrind(tmp_path, backends):
+    log = str(tmp_path / "valgrind.log")
+    nginx = Nginx(tmp_path / "state", valgrind=[
+        "valgrind", "--quiet", "--leak-check=full",
+        "--errors-for-leak-kinds=definite", "--log-file=" + log])
+    nginx.start()
+    try:
+        a, b = backends("svc-a"), backends("svc-b")
+        dead = dead_endpoint()
+        table = """
+            backend a default/svc-a:80 %s %s %s
+            backend b default/svc-b:80 %s
+            policy ewma lb=ewma
+            policy hash lb=hash hash-by=$request_uri-${arg_u}
+            policy bad lb=hash hash-by=${broken
+            policy bal affinity=balanced change-on-failure cookie-max-age=60
+            policy per affinity=persistent change-on-failure cookie-path=/p
+            canary c b weight=50
+            route a.example.com Prefix /ewma a default/ing policy=ewma
+            route a.example.com Prefix /hash a default/ing policy=hash
+            route a.example.com Prefix /bad a default/ing policy=bad
+            route a.example.com Prefix /bal a default/ing policy=bal canary=c
+            route a.example.com Prefix /per a default/ing policy=per
+        """ % (dead, endpoint(a), dead_endpoint(), endpoint(b))
+        cookies = {}
+        statuses = set()
+        for i in range(200):
+            if i % 50 == 0:
+                nginx.publish(table)
+            path = ("/ewma", "/hash?u=%d" % i, "/bad", "/bal", "/per")[i % 5]
+            headers = {}
+            if path in cookies and i % 3:
+                headers["Cookie"] = cookies[path]
+            r = nginx.request(path, host="a.example.com", headers=headers)
+            statuses.add(r.status)
+            cookie = r.headers.get("Set-Cookie")
+            if cookie:
+                cookies[path] = cookie.split(";", 1)[0]
+        assert statuses == {200}
+        assert set(cookies) == {"/bal", "/per"}
+    finally:
+        assert nginx.stop() == 0
+
+    with open(log) as f:
+        report = f.read()
+    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
+    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
+                         r"Mismatched free|Syscall param", report), report
+
+
 def test_protocols_and_custom_errors_under_valgrind(tmp_path, backends):
     log = str(tmp_path / "valgrind.log")
     crt, key = str(tmp_path / "b.crt"), str(tmp_path / "b.key")
