@@ -13,11 +13,12 @@
  * conf copy: answers with any other code pass through untouched, body
  * included.  nginx reads the core conf after the request pool is gone
  * (keepalive), so these copies live in the worker, one per location and
- * list of codes, and are shared by every request that needs the same.  The named location
- * ("shmingress_custom_error") sends the request to the default backend
- * with "/" as URI and ingress-nginx's X-Code, X-Format, X-Original-URI,
- * X-Namespace, X-Ingress-Name, X-Service-Name, X-Service-Port and
- * X-Request-ID headers; its answer, status included, goes to the client.
+ * list of codes, shared by every request that needs the same.  The named
+ * location ("shmingress_custom_error") sends the request to the default
+ * backend with "/" as URI and ingress-nginx's X-Code, X-Format,
+ * X-Original-URI, X-Namespace, X-Ingress-Name, X-Service-Name,
+ * X-Service-Port and X-Request-ID headers; its answer, status included,
+ * goes to the client.
  *
  * A default-backend annotation also serves a route whose Service has no
  * ready endpoints, as a plain proxied request.  gRPC routes are never
@@ -213,8 +214,8 @@ ngx_http_shmingress_errors_prepare(ngx_http_request_t *r,
     ctx->error_backend_id = fallback->backend_id;
     ctx->nerror_endpoints = fallback->endpoint_count;
 
-    ctx->error_endpoints = ngx_palloc(r->pool,
-                                   ctx->nerror_endpoints * sizeof(tbl_endpoint));
+    ctx->error_endpoints = ngx_palloc(r->pool, ctx->nerror_endpoints
+                                               * sizeof(tbl_endpoint));
     if (ctx->error_endpoints == NULL) {
         return NGX_ERROR;
     }
