@@ -48,6 +48,7 @@ typedef struct {
     const char   *ingress_class;
     const char   *controller_class;
     bool          watch_without_class;
+    bool          allow_cross_namespace;
     const char   *default_backend_service;
     const char   *default_ssl_certificate;
     const char   *annotations_prefix;
@@ -102,6 +103,9 @@ static const ctl_opt ctl_opts[] = {
      "STR  IngressClass spec.controller (default shmingress.io/controller)"},
     {"watch-ingress-without-class", OPT_BOOL, OFF(watch_without_class), 0, 0,
      "[=BOOL]  also serve Ingresses without any class"},
+    {"allow-cross-namespace-resources", OPT_BOOL, OFF(allow_cross_namespace),
+     0, 0, "[=BOOL]  annotations may name Secrets in other namespaces "
+     "(auth-secret; default false)"},
     {"default-backend-service", OPT_REF, OFF(default_backend_service), 0, 0,
      "NS/NAME  Service for requests no rule matches"},
     {"default-ssl-certificate", OPT_REF, OFF(default_ssl_certificate), 0, 0,
@@ -581,6 +585,7 @@ ctl_run(const ctl_options *o)
     pc.model.controller_class = o->controller_class;
     pc.model.ingress_class = o->ingress_class;
     pc.model.watch_without_class = o->watch_without_class;
+    pc.model.allow_cross_namespace = o->allow_cross_namespace;
     pc.model.default_backend_service = o->default_backend_service;
     pc.model.annotations_prefix = o->annotations_prefix;
     pc.model.default_ssl_certificate = o->default_ssl_certificate;

@@ -58,6 +58,9 @@ typedef struct {
                                             a generated certificate    */
     const char *configmap;          /* --configmap "ns/name": global
                                        settings, or NULL for defaults  */
+    bool        allow_cross_namespace; /* --allow-cross-namespace-
+                                          resources: auth-secret may
+                                          name another namespace       */
     const ctl_model_sink *sink;     /* NULL: nobody listens             */
 } ctl_model_config;
 

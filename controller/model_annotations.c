@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "model_internal.h"
 
 /*
@@ -749,7 +751,8 @@ needs_policy(const ctl_annotations *v, bool ssl_differs)
            r->app_root != NULL || v->access.denied ||
            v->access.allow.n > 0 || v->access.deny.n > 0 ||
            v->cors.enabled || v->upstream.set != 0 || v->balance.set != 0 ||
-           v->custom_errors.set != 0 || ssl_differs;
+           v->custom_errors.set != 0 || ssl_differs ||
+           v->auth.type != TBL_AUTH_NONE || v->auth.denied;
 }
 
 /* The policy of an Ingress's routes, added once per build; NONE when its
@@ -762,6 +765,8 @@ policy_of(ctl_build *bd, uint32_t ingress)
     const ctl_annotations *v = &ing->info->values;
     tbl_policy_spec spec;
     uint32_t ssl;
+    uint8_t *secret;
+    size_t secret_len;
     char err[256], qerr[300];
 
     if (*slot != POLICY_UNSET)
@@ -773,7 +778,15 @@ policy_of(ctl_build *bd, uint32_t ingress)
     policy_spec_of(v, ssl, &spec);
     spec.default_backend = default_backend_of(bd, ing);
     balance_spec_of(bd, &v->balance, &spec);
+    /* out of memory for the auth lines: deny rather than serve open */
+    if (ctl_auth_spec(bd, ing->obj, &v->auth, &spec, &secret,
+                      &secret_len) != 0)
+        spec.flags |= TBL_POL_DENIED;
     *slot = tbl_builder_add_policy(bd->b, &spec, err, sizeof(err));
+    if (secret != NULL) {
+        OPENSSL_cleanse(secret, secret_len);
+        free(secret);
+    }
     if (*slot == TBL_NONE)
         ctl_log_object(CTL_LOG_ERROR, "annotations not applied", ing->obj,
                        "field=metadata.annotations reason=\"%s\"",

@@ -375,6 +375,26 @@ int ctl_backend_set_global_default(ctl_build *bd);
  */
 int ctl_tls_build(ctl_build *bd);
 
+/*
+ * The bytes of one key of a Secret's JSON: stringData wins over data
+ * (base64).  A malloc'd NUL-terminated copy (*len bytes before the NUL),
+ * or NULL with why "missing", "not valid base64", "larger than 1 MiB"
+ * or "out of memory".
+ */
+char *ctl_secret_value(const cJSON *json, const char *key, size_t *len,
+                       const char **why);
+
+/* model_auth.c */
+
+/*
+ * Basic auth of an Ingress's policy: s gets the auth type, realm and
+ * htpasswd lines from the Secret a names, or TBL_POL_DENIED (warned and
+ * reported).  *secret is the malloc'd lines s points to, for the caller
+ * to wipe and free once the policy is added.  -1 when out of memory.
+ */
+int ctl_auth_spec(ctl_build *bd, const ctl_object *ing, const ctl_ann_auth *a,
+                  tbl_policy_spec *s, uint8_t **secret, size_t *secret_len);
+
 /* model_config.c: the --configmap settings into the CONFIG record. */
 int ctl_config_build(ctl_build *bd);
 

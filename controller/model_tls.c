@@ -66,10 +66,11 @@ tls_pair_free(void *data)
  * The bytes of one key of a Secret: stringData wins (it is what a
  * manifest writer means, and the API server merges it over data), else
  * data, base64-decoded.  Returns a malloc'd NUL-terminated buffer, or
- * NULL with why set.
+ * NULL with why set.  Basic auth (model_auth.c) reads its Secrets the
+ * same way.
  */
-static char *
-secret_value(const cJSON *json, const char *key, size_t *len,
+char *
+ctl_secret_value(const cJSON *json, const char *key, size_t *len,
              const char **why)
 {
     const char *s = ctl_json_string(ctl_json_object(json, "stringData"), key);
@@ -305,11 +306,11 @@ parse_secret(const ctl_object *secret, tls_pair *p)
                  "type: \"%.100s\" is neither kubernetes.io/tls nor Opaque",
                  type);
         bad = err;
-    } else if ((crt = secret_value(secret->json, "tls.crt", &crt_len,
+    } else if ((crt = ctl_secret_value(secret->json, "tls.crt", &crt_len,
                                    &why)) == NULL) {
         snprintf(err, sizeof(err), "data[tls.crt]: %s", why);
         bad = err;
-    } else if ((key = secret_value(secret->json, "tls.key", &key_len,
+    } else if ((key = ctl_secret_value(secret->json, "tls.key", &key_len,
                                    &why)) == NULL) {
         snprintf(err, sizeof(err), "data[tls.key]: %s", why);
         bad = err;

@@ -10,6 +10,10 @@ per variant, each its own Ingress backed by the same stock-nginx backend
   rewrite    rewrite-target /$2 on the regex path /api(/|$)(.*)
   limit      limit-rps 1000000 (a leaky bucket per client, never refused)
   redirect   permanent-redirect (answered by nginx, no upstream)
+  allow10    allowlist-source-range with 10 CIDRs, the client's last
+  allow1000  allowlist-source-range with 1,000 CIDRs, IPv4 and IPv6
+             mixed, the client's last (what a per-request scan would pay
+             for)
 Each repetition measures every variant in turn (order rotated per
 repetition) after a short warm-up.  Reported: medians of req/s, p99 and
 worker CPU per request, and per-repetition ratios variant / plain.  It
@@ -18,7 +22,6 @@ measures and prints; it asserts nothing.
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
@@ -28,6 +31,19 @@ LUA = bl.REPO / "bench" / "request-path" / "requests.lua"
 PROXY_CPU = 1
 GENERATOR_CPU = 0
 PREFIX = "nginx.ingress.kubernetes.io/"
+
+
+def allowlist(n):
+    """n disjoint ranges, half IPv4 /24s and half IPv6 /48s, none holding
+    127.0.0.1 (wrk's address) except the last entry, which admits it."""
+    ranges = []
+    for i in range(n - 1):
+        if i % 2:
+            ranges.append("2001:db8:%x::/48" % i)
+        else:
+            ranges.append("10.%d.%d.0/24" % (i // 256, i % 256))
+    return ", ".join(ranges + ["127.0.0.1/32"])
+
 
 # variant -> (annotations, path, pathType, request path, expected status)
 VARIANTS = {
@@ -39,6 +55,10 @@ VARIANTS = {
               200),
     "redirect": ({"permanent-redirect": "https://example.org/"}, "/api",
                  "Prefix", "/api/v1/items", 301),
+    "allow10": ({"allowlist-source-range": allowlist(10)}, "/api", "Prefix",
+                "/api/v1/items", 200),
+    "allow1000": ({"allowlist-source-range": allowlist(1000)}, "/api",
+                  "Prefix", "/api/v1/items", 200),
 }
 
 
@@ -68,29 +88,6 @@ def write_manifests(dir_, backend_port):
     bl.write_documents(dir_ / "bench.yaml", docs)
 
 
-def measure(port, worker, request_list, args):
-    bl.run_wrk(port, LUA, request_list, args.warmup, args.connections,
-               cpus=str(GENERATOR_CPU))
-    t0, wall0 = bl.cpu_ticks(worker), time.monotonic()
-    res = bl.run_wrk(port, LUA, request_list, args.duration,
-                     args.connections, cpus=str(GENERATOR_CPU))
-    cpu_s = (bl.cpu_ticks(worker) - t0) / bl.CLK_TCK
-    res["cpu_us_per_req"] = cpu_s * 1e6 / max(1, res["requests"])
-    res["worker_busy"] = cpu_s / (time.monotonic() - wall0)
-    return res
-
-
-def only_worker(proc):
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        workers = bl.nginx_workers(proc.pid)
-        if len(workers) == 1:
-            return workers[0]
-        time.sleep(0.1)
-    raise RuntimeError("expected one nginx worker, found %s"
-                       % bl.nginx_workers(proc.pid))
-
-
 def run(state, args):
     backend_port = bl.free_port()
     backend = bl.start_nginx(bl.write_backend_conf(state / "backend",
@@ -114,14 +111,15 @@ def run(state, args):
                                    % (host(variant), target, got, status))
             lists[variant] = state / ("requests-%s.txt" % variant)
             lists[variant].write_text("%s %s\n" % (host(variant), target))
-        worker = only_worker(shm)
+        worker = bl.only_worker(shm)
         runs = {v: [] for v in VARIANTS}
         names = list(VARIANTS)
         for rep in range(args.reps):
             order = names[rep % len(names):] + names[:rep % len(names)]
             bl.log(" repetition %d" % (rep + 1))
             for v in order:
-                r = measure(ports["http"], worker, lists[v], args)
+                r = bl.measure_worker(ports["http"], worker, LUA, lists[v],
+                                      args, str(GENERATOR_CPU))
                 bl.log("  %-9s %8.0f req/s  p99 %6.3f ms  cpu %5.1f us/req"
                        "  busy %3.0f%%" % (v, r["rps"], r["p99"],
                                           r["cpu_us_per_req"],
@@ -135,20 +133,23 @@ def run(state, args):
 
 def print_summary(runs, args):
     print("annotations: wrk -t1 -c%d -d%ds --latency, %d repetitions, "
-          "medians; ratio = variant / plain, per repetition (min..max)"
+          "medians; ratios = variant / plain, per repetition (min..max)"
           % (args.connections, args.duration, args.reps))
-    print("%-9s %9s %9s %11s %6s   %s" % ("variant", "req/s", "p99 ms",
-                                         "cpu us/req", "busy",
-                                         "cpu/req ratio"))
+    print("%-9s %9s %9s %11s %6s   %-22s %s"
+          % ("variant", "req/s", "p99 ms", "cpu us/req", "busy",
+             "req/s ratio", "cpu/req ratio"))
     plain = runs["plain"]
     for v, rs in runs.items():
         ratio = [r["cpu_us_per_req"] / p["cpu_us_per_req"]
                  for r, p in zip(rs, plain)]
-        print("%-9s %9.0f %9.3f %11.2f %5.0f%%   %.3fx (%.3f..%.3f)"
+        rps_ratio = [r["rps"] / p["rps"] for r, p in zip(rs, plain)]
+        print("%-9s %9.0f %9.3f %11.2f %5.0f%%   %-22s %.3fx (%.3f..%.3f)"
               % (v, bl.median([r["rps"] for r in rs]),
                  bl.median([r["p99"] for r in rs]),
                  bl.median([r["cpu_us_per_req"] for r in rs]),
                  bl.median([r["worker_busy"] for r in rs]) * 100,
+                 "%.3fx (%.3f..%.3f)" % (bl.median(rps_ratio),
+                                         min(rps_ratio), max(rps_ratio)),
                  bl.median(ratio), min(ratio), max(ratio)))
     errors = sum(r["socket_errors"] for rs in runs.values() for r in rs)
     if errors:

@@ -383,6 +383,34 @@ def run_wrk(port, script, request_list, duration_s, connections=32,
     return parse_wrk(res.stdout)
 
 
+def only_worker(proc):
+    """The pid of the single nginx worker under proc (run-local with
+    --workers 1)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        workers = nginx_workers(proc.pid)
+        if len(workers) == 1:
+            return workers[0]
+        time.sleep(0.1)
+    raise RuntimeError("expected one nginx worker, found %s"
+                       % nginx_workers(proc.pid))
+
+
+def measure_worker(port, worker, script, request_list, args, cpus):
+    """A warm-up wrk run, then a measured one; adds the worker's CPU per
+    request and busy share to wrk's results.  args has warmup, duration
+    and connections."""
+    run_wrk(port, script, request_list, args.warmup, args.connections,
+            cpus=cpus)
+    t0, wall0 = cpu_ticks(worker), time.monotonic()
+    res = run_wrk(port, script, request_list, args.duration,
+                  args.connections, cpus=cpus)
+    cpu_s = (cpu_ticks(worker) - t0) / CLK_TCK
+    res["cpu_us_per_req"] = cpu_s * 1e6 / max(1, res["requests"])
+    res["worker_busy"] = cpu_s / (time.monotonic() - wall0)
+    return res
+
+
 def remove_state(state):
     """Deletes a bench's state directory unless SHMINGRESS_BENCH_KEEP is
     set (then it says where the logs are)."""

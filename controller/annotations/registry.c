@@ -29,6 +29,7 @@ static const ctl_ann_family *const families[] = {
     &ctl_ann_cors_family,
     &ctl_ann_upstream_family,
     &ctl_ann_custom_errors_family,
+    &ctl_ann_auth_family,
     &ctl_ann_balance_family,
 };
 
@@ -244,6 +245,23 @@ keep_canary_only(ctl_annotations *a)
     }
 }
 
+/* A canary's backend is balanced with its primary route's settings (the
+ * table has one balancing policy per route): say so when a canary
+ * Ingress writes its own. */
+static void
+warn_canary_balancing(const ctl_ann_balance *b, ctl_ann_warn_fn warn,
+                      void *ctx)
+{
+    const char *key = b->affinity_text != NULL     ? "affinity"
+                      : b->hash_by != NULL         ? "upstream-hash-by"
+                      : b->load_balance_text != NULL ? "load-balance"
+                                                     : NULL;
+
+    if (key != NULL)
+        warn(ctx, key, "ignored on a canary Ingress: its backend is "
+                       "balanced with the primary route's settings");
+}
+
 ctl_ann_result
 ctl_annotations_parse(const cJSON *annotations, const char *compat_prefix,
                       size_t compat_prefix_len, ctl_annotations *out,
@@ -265,8 +283,10 @@ ctl_annotations_parse(const cJSON *annotations, const char *compat_prefix,
     for (size_t f = 0; f < NFAMILIES && rc == CTL_ANN_OK; f++)
         rc = parse_family(families[f], &c, f,
                           (char *)out + families[f]->offset, warn, ctx, e);
-    if (rc == CTL_ANN_OK && out->canary.enabled)
+    if (rc == CTL_ANN_OK && out->canary.enabled) {
         keep_canary_only(out);
+        warn_canary_balancing(&out->balance, warn, ctx);
+    }
     return rc;
 }
 

@@ -3,15 +3,15 @@
  * parsed into typed values.
  *
  * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c, upstream.c,
- * access.c, cors.c, custom_errors.c, balance.c) declares a table of keys: name, type, range.  The
- * registry (registry.c) runs every family's table over one Ingress's
- * annotations, under both prefixes (shmingress.io/<key> wins over
- * <annotations prefix>/<key>), checks each value with the validators of
- * values.c, then lets each family apply the rules that involve several
- * keys.  Nothing here becomes nginx configuration: values end up as
- * fields of table records, which is why snippets are refused rather than
- * parsed.  The model (model*.c) decides what a result means for routes;
- * this code does not see other objects.
+ * access.c, cors.c, balance.c, auth.c, custom_errors.c) declares a table
+ * of keys: name, type, range.  The registry (registry.c) runs every
+ * family's table over one Ingress's annotations, under both prefixes
+ * (shmingress.io/<key> wins over <annotations prefix>/<key>), checks each
+ * value with the validators of values.c, then lets each family apply the
+ * rules that involve several keys.  Nothing here becomes nginx
+ * configuration: values end up as fields of table records, which is why
+ * snippets are refused rather than parsed.  The model (model*.c) decides what a result means
+ * for routes; this code does not see other objects.
  */
 #ifndef SHMINGRESS_CTL_ANN_REGISTRY_H
 #define SHMINGRESS_CTL_ANN_REGISTRY_H
@@ -180,6 +180,24 @@ typedef struct {
     const char *expose;
 } ctl_ann_cors;
 
+/* auth.c: basic authentication; the model reads the Secret */
+typedef struct {
+    uint32_t set;
+    char    *type_text;        /* auth-type as written                 */
+    char    *secret;           /* auth-secret: "name" or "ns/name"     */
+    char    *secret_type_text; /* auth-secret-type as written          */
+    char    *realm;            /* auth-realm, or NULL ("")             */
+    uint8_t  type;             /* resolved tbl_auth_type               */
+    bool     map;              /* auth-map: each Secret key is a user  */
+    bool     denied;           /* unusable auth config: the routes
+                                  answer 503 (fail closed)             */
+} ctl_ann_auth;
+
+/* Splits an auth-secret value: true when it is "name" or "ns/name" with
+ * DNS names; name points into ref, ns_len is 0 without a namespace. */
+bool ctl_ann_auth_secret_ref(const char *ref, const char **name,
+                             size_t *ns_len);
+
 /* balance.c: TBL_* values resolved; the model applies the precedence
  * (affinity, then hash-by, then load-balance, then the ConfigMap) */
 typedef struct {
@@ -220,6 +238,7 @@ typedef struct {
     ctl_ann_cors      cors;
     ctl_ann_upstream  upstream;
     ctl_ann_custom_errors custom_errors;
+    ctl_ann_auth      auth;
     ctl_ann_balance   balance;
 } ctl_annotations;
 
@@ -276,6 +295,7 @@ extern const ctl_ann_family ctl_ann_access_family;
 extern const ctl_ann_family ctl_ann_cors_family;
 extern const ctl_ann_family ctl_ann_upstream_family;
 extern const ctl_ann_family ctl_ann_custom_errors_family;
+extern const ctl_ann_family ctl_ann_auth_family;
 extern const ctl_ann_family ctl_ann_balance_family;
 
 /* Is bit i of a family's set mask on? */

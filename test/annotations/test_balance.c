@@ -80,6 +80,25 @@ test_values(void **state)
 }
 
 static void
+test_canary_ingress_keeps_only_the_canary_behavior(void **state)
+{
+    ann_fx f;
+
+    (void)state;
+    ann_parse(&f, "{'" NG "canary':'true','" NG "affinity':'cookie','" NG
+                  "affinity-canary-behavior':'legacy'}");
+    assert_int_equal(f.rc, CTL_ANN_OK);
+    assert_true(f.a.balance.canary_legacy);
+    assert_non_null(strstr(f.warnings, "affinity: ignored on a canary"));
+    ann_fx_free(&f);
+
+    ann_parse(&f, "{'" NG "canary':'true','" NG
+                  "affinity-canary-behavior':'legacy'}");
+    assert_string_equal(f.warnings, "");
+    ann_fx_free(&f);
+}
+
+static void
 expect_invalid(const char *json, const char *key, const char *reason_part)
 {
     ann_fx f;
@@ -299,6 +318,7 @@ main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_canary_ingress_keeps_only_the_canary_behavior),
         cmocka_unit_test(test_policy_precedence),
         cmocka_unit_test(test_configmap_load_balance_bad_value_keeps_default),
         cmocka_unit_test(test_canary_affinity_behavior),

@@ -13,6 +13,11 @@ the proxy reuses upstream connections.
 
 Request headers that steer the reply (test hooks, never set by nginx):
   X-Echo-Sleep: seconds   delay the reply (long requests across swaps)
+  X-Echo-Hold: token      send "first\n", then wait until the server's
+                          release(token) is called (at most 3 s) and end
+                          with "released\n" or "timedout\n": shows
+                          whether a proxy passes a part of an answer on
+                          before the backend has finished (buffering)
 A path /__status/NNN answers with status NNN (and the same JSON body).
 
 With a TLS context (tests of backend-protocol HTTPS) it speaks HTTPS and
@@ -40,6 +45,7 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 WS_MAX_PAYLOAD = 1 << 20
 MAX_SLEEP_SECONDS = 30.0
 MAX_BODY = 16 << 20
+HOLD_SECONDS = 3.0
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 
@@ -109,6 +115,10 @@ class EchoHandler(http.server.BaseHTTPRequestHandler):
                 time.sleep(min(max(float(sleep), 0.0), MAX_SLEEP_SECONDS))
             except ValueError:
                 pass
+        hold = self.headers.get("X-Echo-Hold")
+        if hold:
+            self.serve_held(hold)
+            return
         if self.path == "/health":
             self.reply(200, "text/plain", b"ok\n")
         elif self.path == "/__stats":
@@ -194,6 +204,19 @@ class EchoHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+    def serve_held(self, token):
+        first = b"first\n"
+        ends = {True: b"released\n", False: b"timedout\n"}
+        self.send_response_only(200)
+        self.send_header("Date", self.date_time_string())
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(first) + len(ends[True])))
+        self.end_headers()
+        self.wfile.write(first)
+        self.wfile.flush()
+        released = self.server.hold(token).wait(HOLD_SECONDS)
+        self.wfile.write(ends[released])
 
     def wants_websocket(self):
         upgrade = self.headers.get("Upgrade", "").lower()
@@ -325,6 +348,7 @@ class EchoServer(http.server.ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.open_sockets = set()
         self.counters = {"connections": 0, "requests": 0, "websockets": 0}
+        self.holds = {}  # X-Echo-Hold token -> threading.Event
         self.thread = None
         super().__init__((host, port), EchoHandler)
         if port == 0:
@@ -361,6 +385,14 @@ class EchoServer(http.server.ThreadingHTTPServer):
                 self.open_sockets.add(sock)
             else:
                 self.open_sockets.discard(sock)
+
+    def hold(self, token):
+        with self.lock:
+            return self.holds.setdefault(token, threading.Event())
+
+    def release(self, token):
+        """Lets the answer held under token finish."""
+        self.hold(token).set()
 
     def count_request(self):
         with self.lock:

@@ -16,7 +16,7 @@ import demo_examples as d
 PREFIX = "nginx.ingress.kubernetes.io/"
 EXAMPLE_FILES = ("canary.yaml", "rate-limit.yaml", "rewrite.yaml",
                  "redirects.yaml", "access-control.yaml", "cors.yaml",
-                 "proxy-settings.yaml", "affinity.yaml",
+                 "proxy-settings.yaml", "affinity.yaml", "auth-basic.yaml",
                  "backend-protocols.yaml", "custom-errors.yaml")
 P, IS = "Prefix", "ImplementationSpecific"
 
@@ -91,6 +91,7 @@ def assert_examples_served(c):
     c.expect("cors.example.com", "/", "service:api")
     c.expect("vhost.example.com", "/", "service:api")
     c.expect("hash.example.com", "/", "service:web")
+    c.expect("private.example.com", "/", "401")
 
 
 @pytest.fixture(scope="module")
@@ -170,4 +171,24 @@ def test_bad_allowlist_fails_closed(cluster):
         "limit-rps": "100", "limit-allowlist": "10.0.0.0/33"})])
     cluster.expect(name + ".example.com", "/", "503")
     wait_for_log(cluster, "limit-allowlist", "demo/" + name)
+    assert_examples_served(cluster)
+
+
+@pytest.mark.parametrize("name,annotations,reason", [
+    ("bad-auth-digest", {"auth-type": "digest",
+                         "auth-secret": "private-users"},
+     "digest authentication is not supported"),
+    ("bad-auth-no-secret", {"auth-type": "basic"},
+     "missing: basic auth needs a Secret"),
+    ("bad-auth-secret-type", {"auth-type": "basic",
+                              "auth-secret": "private-users",
+                              "auth-secret-type": "htpasswd"},
+     "must be auth-file or auth-map"),
+    ("bad-auth-gone", {"auth-type": "basic",
+                       "auth-secret": "nobody-has-this"}, "not found"),
+])
+def test_bad_auth_fails_closed(cluster, name, annotations, reason):
+    cluster.manifests.write(name + ".yaml", [bad_ingress(name, annotations)])
+    cluster.expect(name + ".example.com", "/", "503")
+    wait_for_log(cluster, "object=demo/%s " % name, reason)
     assert_examples_served(cluster)

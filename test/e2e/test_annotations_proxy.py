@@ -4,10 +4,12 @@ backend waits; proxy-body-size answers 413 above its limit, by
 Content-Length and for chunked bodies, and 0 is unlimited; retries to
 the next endpoint with proxy-next-upstream, -tries and -timeout, and
 none with "off" or one try; upstream-vhost sets the Host the backend
-sees.
+sees; proxy-buffering "on" holds an answer until the backend has sent all
+of it, while the default passes each part on.
 """
 
 import http.client
+import socket
 
 import pytest
 
@@ -110,7 +112,36 @@ def test_upstream_vhost(cluster):
     assert r.json["host"] == "shop.example.com"
 
 
-def test_buffered_route_serves(cluster):
-    # proxy-buffering "on" is set on upload.example.com
-    r = cluster.request("upload.example.com", "/")
-    assert r.outcome() == "service:api"
+def held_answer(cluster, host, token):
+    """The body of a request the api pod holds after its first line: the
+    pod is released as soon as that line reaches the client, so an
+    unbuffered route ends "released" and a buffered one, which passes
+    nothing on before the pod has finished, "timedout"."""
+    pod = next(s for s in cluster.backends.servers if s.service == "api")
+    with socket.create_connection(("127.0.0.1", cluster.http_port),
+                                  timeout=10) as sock:
+        sock.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nX-Echo-Hold: %s\r\n"
+                      "Connection: close\r\n\r\n" % (host, token)).encode())
+        data = b""
+        while b"\r\n\r\nfirst\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        pod.release(token)
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return body
+
+
+def test_proxy_buffering(cluster):
+    # upload.example.com has proxy-buffering "on"; the default is off
+    assert held_answer(cluster, "vhost.example.com", "unbuffered") == \
+        b"first\nreleased\n"
+    assert held_answer(cluster, "upload.example.com", "buffered") == \
+        b"first\ntimedout\n"
