@@ -645,6 +645,22 @@ ssl_flags_default(const ctl_build *bd)
                 : 0);
 }
 
+/* auth-url and its companions, already checked and resolved. */
+static void
+extauth_spec_of(const ctl_ann_extauth *a, tbl_policy_spec *s)
+{
+    if (a->url == NULL)
+        return;
+    s->auth_type = TBL_AUTH_EXTERNAL;
+    s->auth_url = a->url;
+    s->auth_method = a->method;
+    s->auth_signin = a->signin;
+    s->auth_response_headers = a->response_headers;
+    s->auth_request_redirect = a->request_redirect;
+    if (a->always_set_cookie)
+        s->flags |= TBL_POL_AUTH_ALWAYS_SET_COOKIE;
+}
+
 static void
 policy_spec_of(const ctl_annotations *v, uint32_t ssl_flags,
                tbl_policy_spec *s)
@@ -670,6 +686,7 @@ policy_spec_of(const ctl_annotations *v, uint32_t ssl_flags,
     s->limit_allow_count = v->ratelimit.allow.n;
     access_spec_of(v, s);
     upstream_spec_of(&v->upstream, s);
+    extauth_spec_of(&v->extauth, s);
     memcpy(s->custom_errors, v->custom_errors.codes,
            sizeof(s->custom_errors));
 }
@@ -719,7 +736,7 @@ balance_spec_of(const ctl_build *bd, const ctl_ann_balance *b,
     s->load_balance = b->load_balance_text != NULL ? b->load_balance
                                                    : bd->config_load_balance;
     if (b->hash_by != NULL) {
-        s->load_balance = TBL_LB_HASH;
+        s->load_balance = b->hash_subset ? TBL_LB_HASH_SUBSET : TBL_LB_HASH;
         s->hash_by = b->hash_by;
     }
     s->affinity_mode = b->affinity_mode;
@@ -752,7 +769,25 @@ needs_policy(const ctl_annotations *v, bool ssl_differs)
            v->access.allow.n > 0 || v->access.deny.n > 0 ||
            v->cors.enabled || v->upstream.set != 0 || v->balance.set != 0 ||
            v->custom_errors.set != 0 || ssl_differs ||
-           v->auth.type != TBL_AUTH_NONE || v->auth.denied;
+           v->auth.type != TBL_AUTH_NONE || v->auth.denied ||
+           v->extauth.url != NULL;
+}
+
+/* A policy checks one kind of auth: basic and external auth together
+ * would drop one of them, so the routes deny instead (fail closed). */
+static void
+deny_two_auths(ctl_build *bd, const ctl_ingress *ing,
+               const ctl_annotations *v, tbl_policy_spec *s)
+{
+    if (v->extauth.url == NULL || v->auth.type == TBL_AUTH_NONE)
+        return;
+    s->flags |= TBL_POL_DENIED;
+    ctl_log_object(CTL_LOG_WARN, "routes denied", ing->obj,
+                   "field=metadata.annotations reason=\"auth-type and "
+                   "auth-url together are not supported\"");
+    ctl_model_problem(bd, ing->obj, "AnnotationWarning", "%s",
+                      "auth-type and auth-url together are not supported: "
+                      "the routes answer 503");
 }
 
 /* The policy of an Ingress's routes, added once per build; NONE when its
@@ -782,6 +817,7 @@ policy_of(ctl_build *bd, uint32_t ingress)
     if (ctl_auth_spec(bd, ing->obj, &v->auth, &spec, &secret,
                       &secret_len) != 0)
         spec.flags |= TBL_POL_DENIED;
+    deny_two_auths(bd, ing, v, &spec);
     *slot = tbl_builder_add_policy(bd->b, &spec, err, sizeof(err));
     if (secret != NULL) {
         OPENSSL_cleanse(secret, secret_len);

@@ -32,10 +32,10 @@
 typedef struct {
     ctl_build        *bd;
     const ctl_object *ing;
-    const char       *ns;   /* the Secret's namespace                 */
+    const char       *ns; /* the Secret's namespace                 */
     const char       *name;
-    const char       *key;  /* "auth", or "" for auth-map             */
-    char             *out;  /* "user:hash\n" lines                    */
+    const char       *key; /* "auth", or "" for auth-map             */
+    char             *out; /* "user:hash\n" lines                    */
     size_t            len;
     size_t            cap;
     bool              nomem;
@@ -61,27 +61,27 @@ all_crypt64(const char *s, size_t n)
 static bool
 is_bcrypt(const char *h, size_t n)
 {
-    return n == 60 && h[0] == '$' && h[1] == '2' &&
-           (h[2] == 'y' || h[2] == 'b' || h[2] == 'a') && h[3] == '$' &&
-           isdigit((unsigned char)h[4]) && isdigit((unsigned char)h[5]) &&
-           h[6] == '$' && all_crypt64(h + 7, 53);
+    return n == 60 && h[0] == '$' && h[1] == '2'
+           && (h[2] == 'y' || h[2] == 'b' || h[2] == 'a') && h[3] == '$'
+           && isdigit((unsigned char)h[4]) && isdigit((unsigned char)h[5])
+           && h[6] == '$' && all_crypt64(h + 7, 53);
 }
 
 /* $apr1$ or $1$, a salt of 1..8 characters, $, 22 characters. */
 static bool
 is_md5_crypt(const char *h, size_t n)
 {
-    size_t magic = strncmp(h, "$apr1$", 6) == 0 ? 6
-                   : strncmp(h, "$1$", 3) == 0  ? 3
-                                                 : 0;
+    size_t      magic = strncmp(h, "$apr1$", 6) == 0 ? 6
+                        : strncmp(h, "$1$", 3) == 0  ? 3
+                                                     : 0;
     const char *salt = h + magic, *end;
 
     if (magic == 0 || n <= magic)
         return false;
     end = memchr(salt, '$', n - magic);
-    return end != NULL && end > salt && end - salt <= 8 &&
-           all_crypt64(salt, (size_t)(end - salt)) &&
-           (size_t)(h + n - end) == 23 && all_crypt64(end + 1, 22);
+    return end != NULL && end > salt && end - salt <= 8
+           && all_crypt64(salt, (size_t)(end - salt))
+           && (size_t)(h + n - end) == 23 && all_crypt64(end + 1, 22);
 }
 
 /* $5$ / $6$ [rounds=N$] salt $ digest (SHA-crypt). */
@@ -103,8 +103,8 @@ is_sha1(const char *h, size_t n)
     if (n != 33 || strncmp(h, "{SHA}", 5) != 0)
         return false;
     for (size_t i = 5; i < n; i++) {
-        if (!isalnum((unsigned char)h[i]) && h[i] != '+' && h[i] != '/' &&
-            h[i] != '=')
+        if (!isalnum((unsigned char)h[i]) && h[i] != '+' && h[i] != '/'
+            && h[i] != '=')
             return false;
     }
     return true;
@@ -113,19 +113,18 @@ is_sha1(const char *h, size_t n)
 static bool
 hash_supported(const char *h, size_t n)
 {
-    return is_bcrypt(h, n) || is_md5_crypt(h, n) || is_sha_crypt(h, n) ||
-           is_sha1(h, n) || (n == 13 && all_crypt64(h, 13));
+    return is_bcrypt(h, n) || is_md5_crypt(h, n) || is_sha_crypt(h, n)
+           || is_sha1(h, n) || (n == 13 && all_crypt64(h, 13));
 }
 
-static void
-auth_warn(auth_lines *al, const char *fmt, ...)
+static void auth_warn(auth_lines *al, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
 auth_warn(auth_lines *al, const char *fmt, ...)
 {
-    char reason[400], q[500], qs[600];
-    char secret[600];
+    char    reason[400], q[500], qs[600];
+    char    secret[600];
     va_list ap;
 
     va_start(ap, fmt);
@@ -149,7 +148,7 @@ append(auth_lines *al, const char *s, size_t n)
         return;
     if (al->len + n > al->cap) {
         size_t cap = (al->len + n) * 2 + 256;
-        char *grown = malloc(cap);
+        char  *grown = malloc(cap);
 
         if (grown == NULL) {
             al->nomem = true;
@@ -190,11 +189,12 @@ add_user(auth_lines *al, const char *user, size_t ulen, const char *hash,
         auth_warn(al, "a line has no valid user name; skipped");
         return;
     }
-    snprintf(quser, sizeof(quser), "%.*s", (int)(ulen < 40 ? ulen : 40),
-             user);
+    snprintf(quser, sizeof(quser), "%.*s", (int)(ulen < 40 ? ulen : 40), user);
     if (hlen > AUTH_MAX_HASH || !hash_supported(hash, hlen)) {
-        auth_warn(al, "user \"%s\": the hash is not bcrypt, apr1, {SHA} "
-                      "or crypt; skipped", quser);
+        auth_warn(al,
+                  "user \"%s\": the hash is not bcrypt, apr1, {SHA} "
+                  "or crypt; skipped",
+                  quser);
         return;
     }
     append(al, user, ulen);
@@ -220,11 +220,11 @@ read_htpasswd(auth_lines *al, const char *text, size_t len)
             if (colon == NULL) {
                 auth_warn(al, "a line is not user:hash; skipped");
             } else {
-                hash_end = memchr(colon + 1, ':',
-                                  (size_t)(line_end - colon - 1));
-                add_user(al, p, (size_t)(colon - p), colon + 1,
-                         (size_t)((hash_end ? hash_end : line_end) - colon -
-                                  1));
+                hash_end =
+                    memchr(colon + 1, ':', (size_t)(line_end - colon - 1));
+                add_user(
+                    al, p, (size_t)(colon - p), colon + 1,
+                    (size_t)((hash_end ? hash_end : line_end) - colon - 1));
             }
         }
         p = eol ? eol + 1 : end;
@@ -237,12 +237,12 @@ read_map_member(auth_lines *al, const cJSON *json, const cJSON *m,
                 bool from_data)
 {
     const char *why = NULL;
-    size_t len;
-    char *value;
+    size_t      len;
+    char       *value;
 
-    if (from_data &&
-        ctl_json_string(ctl_json_object(json, "stringData"), m->string) !=
-            NULL)
+    if (from_data
+        && ctl_json_string(ctl_json_object(json, "stringData"), m->string)
+               != NULL)
         return;
     value = ctl_secret_value(json, m->string, &len, &why);
     if (value == NULL) {
@@ -274,11 +274,11 @@ read_map(auth_lines *al, const cJSON *json)
 static bool
 read_secret(auth_lines *al, const ctl_ann_auth *a)
 {
-    const ctl_object *secret = ctl_store_get(al->bd->store, CTL_KIND_SECRET,
-                                             al->ns, al->name);
+    const ctl_object *secret =
+        ctl_store_get(al->bd->store, CTL_KIND_SECRET, al->ns, al->name);
     const char *why = NULL;
-    size_t len;
-    char *text;
+    size_t      len;
+    char       *text;
 
     if (secret == NULL) {
         auth_warn(al, "not found; the routes answer 503");
@@ -310,10 +310,10 @@ int
 ctl_auth_spec(ctl_build *bd, const ctl_object *ing, const ctl_ann_auth *a,
               tbl_policy_spec *s, uint8_t **secret, size_t *secret_len)
 {
-    auth_lines al;
-    char ns[64];
+    auth_lines  al;
+    char        ns[64];
     const char *name;
-    size_t ns_len;
+    size_t      ns_len;
 
     *secret = NULL;
     *secret_len = 0;
@@ -331,8 +331,8 @@ ctl_auth_spec(ctl_build *bd, const ctl_object *ing, const ctl_ann_auth *a,
     al.name = name;
     s->auth_type = TBL_AUTH_BASIC;
     s->auth_realm = a->realm;
-    if (strcmp(al.ns, ing->namespace_) != 0 &&
-        !bd->cfg->allow_cross_namespace) {
+    if (strcmp(al.ns, ing->namespace_) != 0 && !bd->cfg->allow_cross_namespace)
+    {
         auth_warn(&al, "in another namespace than the Ingress, which "
                        "needs --allow-cross-namespace-resources; the "
                        "routes answer 503");

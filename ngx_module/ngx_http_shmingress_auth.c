@@ -128,6 +128,16 @@ ngx_http_shmingress_auth_basic(ngx_http_request_t *r,
 
     pol = ctx->policy;
 
+    /* the controller never writes digest: a table that does is denied */
+
+    if (pol->auth_type == TBL_AUTH_DIGEST) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "route of ingress %V/%V denied: digest "
+                      "authentication is not supported",
+                      &ctx->ingress_namespace, &ctx->ingress_name);
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
     if (pol->auth_type != TBL_AUTH_BASIC) {
         return NGX_DECLINED;
     }

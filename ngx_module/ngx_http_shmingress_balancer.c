@@ -18,7 +18,8 @@
  * ewma scores by endpoint id (a hash of backend id, address and port),
  * parsed upstream-hash-by texts by their hash.  Consistent hashing is
  * rendezvous hashing over endpoint ids: no ring to rebuild when
- * endpoints change, and removing an endpoint moves only its keys.
+ * endpoints change, and removing an endpoint moves only its keys; the
+ * subset variant picks at random among a key's three best endpoints.
  * Passive health and endpoint weights are not handled here.
  */
 
@@ -36,6 +37,9 @@
 
 /* ewma: scores decay towards 0 with this time constant, in ms */
 #define NGX_HTTP_SHMINGRESS_EWMA_DECAY  10000
+
+/* upstream-hash-by-subset: endpoints per key (ingress-nginx's default) */
+#define NGX_HTTP_SHMINGRESS_SUBSET  3
 
 /* upstream-hash-by: at most this many variables and texts */
 #define NGX_HTTP_SHMINGRESS_EXPR_PARTS  32
@@ -121,6 +125,8 @@ static ngx_http_shmingress_expr_t *ngx_http_shmingress_expr_get(
     const char *text, size_t len, ngx_log_t *log);
 static ngx_uint_t ngx_http_shmingress_expr_parse(
     ngx_http_shmingress_expr_t *expr);
+static ngx_uint_t ngx_http_shmingress_subset_pick(
+    ngx_http_shmingress_ctx_t *ctx, uint64_t key);
 static uint64_t ngx_http_shmingress_mix(uint64_t x);
 static ngx_http_shmingress_slot_t *ngx_http_shmingress_slot(
     ngx_http_shmingress_slots_t *map, uint64_t id, ngx_uint_t add,
@@ -429,9 +435,17 @@ ngx_http_shmingress_balance_pick(ngx_http_request_t *r,
         return ngx_http_shmingress_ewma_pick(ctx);
 
     case TBL_LB_HASH:
-    case TBL_LB_HASH_SUBSET:
         if (ngx_http_shmingress_hash_key(r, ctx, &key) == NGX_OK) {
             return ngx_http_shmingress_hash_pick(ctx, key);
+        }
+
+        /* a text that does not parse was logged; balance anyway */
+
+        break;
+
+    case TBL_LB_HASH_SUBSET:
+        if (ngx_http_shmingress_hash_key(r, ctx, &key) == NGX_OK) {
+            return ngx_http_shmingress_subset_pick(ctx, key);
         }
 
         /* a text that does not parse was logged; balance anyway */
@@ -487,6 +501,46 @@ ngx_http_shmingress_hash_pick(ngx_http_shmingress_ctx_t *ctx, uint64_t key)
     }
 
     return pick;
+}
+
+
+/*
+ * upstream-hash-by-subset: a random one of the SUBSET endpoints that
+ * score highest for the key, so a key is spread over a few endpoints
+ * and keeps them while they exist.
+ */
+static ngx_uint_t
+ngx_http_shmingress_subset_pick(ngx_http_shmingress_ctx_t *ctx, uint64_t key)
+{
+    uint64_t    score, best[NGX_HTTP_SHMINGRESS_SUBSET];
+    ngx_uint_t  i, j, size, pick[NGX_HTTP_SHMINGRESS_SUBSET];
+
+    size = 0;
+
+    for (i = 0; i < ctx->nendpoints; i++) {
+        score = ngx_http_shmingress_mix(key
+                                   ^ ngx_http_shmingress_endpoint_id(ctx, i));
+
+        /* insertion into the best scores so far, highest first */
+
+        for (j = size; j > 0 && best[j - 1] < score; j--) {
+            if (j < NGX_HTTP_SHMINGRESS_SUBSET) {
+                best[j] = best[j - 1];
+                pick[j] = pick[j - 1];
+            }
+        }
+
+        if (j < NGX_HTTP_SHMINGRESS_SUBSET) {
+            best[j] = score;
+            pick[j] = i;
+
+            if (size < NGX_HTTP_SHMINGRESS_SUBSET) {
+                size++;
+            }
+        }
+    }
+
+    return pick[(ngx_uint_t) ngx_random() % size];
 }
 
 

@@ -571,7 +571,8 @@ ngx_http_shmingress_preconfiguration(ngx_conf_t *cf)
 
     if (ngx_http_shmingress_upstream_add_variables(cf) != NGX_OK
         || ngx_http_shmingress_protocol_add_variables(cf) != NGX_OK
-        || ngx_http_shmingress_errors_add_variables(cf) != NGX_OK)
+        || ngx_http_shmingress_errors_add_variables(cf) != NGX_OK
+        || ngx_http_shmingress_extauth_add_variables(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -613,7 +614,10 @@ ngx_http_shmingress_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_shmingress_route_handler;
 
-    if (ngx_http_shmingress_access_init(cf) != NGX_OK
+    /* external auth before the source ranges: they run first */
+
+    if (ngx_http_shmingress_extauth_init(cf) != NGX_OK
+        || ngx_http_shmingress_access_init(cf) != NGX_OK
         || ngx_http_shmingress_cors_init(cf) != NGX_OK
         || ngx_http_shmingress_ssl_redirect_init(cf) != NGX_OK
         || ngx_http_shmingress_errors_init(cf) != NGX_OK

@@ -37,6 +37,10 @@ typedef struct {
 } ngx_http_shmingress_table_t;
 
 
+/* The state of one request's external auth (_extauth.c). */
+typedef struct ngx_http_shmingress_extauth_s  ngx_http_shmingress_extauth_t;
+
+
 /*
  * The routing decision for one request.  It lives in the payload of an
  * r->pool cleanup (which unpins the table), so it survives the module
@@ -113,6 +117,9 @@ typedef struct {
     uint64_t                        affinity_key;
     ngx_uint_t                      affinity_pinned;
     ngx_uint_t                      affinity_last;
+
+    /* the auth subrequest and its answer, once asked */
+    ngx_http_shmingress_extauth_t  *extauth;
 
     /* backend-protocol (tbl_backend_protocol) */
     ngx_uint_t                      protocol;
@@ -196,6 +203,9 @@ ngx_int_t ngx_http_shmingress_auth_basic(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx);
 
 ngx_int_t ngx_http_shmingress_cors_init(ngx_conf_t *cf);
+
+ngx_int_t ngx_http_shmingress_extauth_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_extauth_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_cors_preflight(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx);
 

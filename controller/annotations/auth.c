@@ -35,8 +35,8 @@ static const ctl_ann_key auth_keys[] = {
 static bool
 is_dns_name(const char *s, size_t n, bool dots, size_t max)
 {
-    if (n == 0 || n > max || !isalnum((unsigned char)s[0]) ||
-        !isalnum((unsigned char)s[n - 1]))
+    if (n == 0 || n > max || !isalnum((unsigned char)s[0])
+        || !isalnum((unsigned char)s[n - 1]))
         return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -59,8 +59,8 @@ ctl_ann_auth_secret_ref(const char *ref, const char **name, size_t *ns_len)
     }
     *name = slash + 1;
     *ns_len = (size_t)(slash - ref);
-    return is_dns_name(ref, *ns_len, false, 63) &&
-           is_dns_name(slash + 1, strlen(slash + 1), true, 253);
+    return is_dns_name(ref, *ns_len, false, 63)
+           && is_dns_name(slash + 1, strlen(slash + 1), true, 253);
 }
 
 static int
@@ -77,8 +77,8 @@ auth_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn, void *ctx,
             ctl_ann_error *e)
 {
     ctl_ann_auth *a = p;
-    const char *name;
-    size_t ns_len;
+    const char   *name;
+    size_t        ns_len;
 
     (void)e;
     if (a->type_text == NULL) {
@@ -107,11 +107,11 @@ auth_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn, void *ctx,
         return deny(a, warn, ctx, "auth-secret",
                     "must be name or namespace/name (DNS names); the "
                     "routes answer 503");
-    if (a->secret_type_text != NULL &&
-        strcmp(a->secret_type_text, "auth-map") == 0)
+    if (a->secret_type_text != NULL
+        && strcmp(a->secret_type_text, "auth-map") == 0)
         a->map = true;
-    else if (a->secret_type_text != NULL &&
-             strcmp(a->secret_type_text, "auth-file") != 0)
+    else if (a->secret_type_text != NULL
+             && strcmp(a->secret_type_text, "auth-file") != 0)
         return deny(a, warn, ctx, "auth-secret-type",
                     "must be auth-file or auth-map; the routes answer 503");
     return 0;

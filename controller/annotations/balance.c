@@ -10,8 +10,8 @@
  * precedence between the methods (cookie affinity, then hashing, then
  * load-balance, then the ConfigMap's load-balance) is resolved by the
  * model when it writes the policy; the choice per request is the
- * module's.  upstream-hash-by-subset is refused: the module has no
- * subset balancer.
+ * module's.  upstream-hash-by-subset works with subsets of 3 endpoints
+ * only (ingress-nginx's default size).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -183,10 +183,14 @@ finish_methods(ctl_ann_balance *b, ctl_ann_error *e)
                   "must be text with nginx variables ($name or ${name})");
         return -1;
     }
-    if (b->hash_subset) {
-        set_error(e, "upstream-hash-by-subset", "true",
-                  "not supported: upstream-hash-by hashes over every "
-                  "endpoint of the backend");
+    /* The table has no field for the size: ingress-nginx's default is
+     * the one the module uses. */
+    if (b->hash_subset && b->hash_subset_size != 3) {
+        char size[24];
+
+        snprintf(size, sizeof(size), "%lld", (long long)b->hash_subset_size);
+        set_error(e, "upstream-hash-by-subset-size", size,
+                  "only 3 (the default) is supported");
         return -1;
     }
     return 0;

@@ -31,6 +31,7 @@ static const ctl_ann_family *const families[] = {
     &ctl_ann_custom_errors_family,
     &ctl_ann_auth_family,
     &ctl_ann_balance_family,
+    &ctl_ann_extauth_family,
 };
 
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))

@@ -3,15 +3,15 @@
  * parsed into typed values.
  *
  * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c, upstream.c,
- * access.c, cors.c, balance.c, auth.c, custom_errors.c) declares a table
- * of keys: name, type, range.  The registry (registry.c) runs every
- * family's table over one Ingress's annotations, under both prefixes
- * (shmingress.io/<key> wins over <annotations prefix>/<key>), checks each
- * value with the validators of values.c, then lets each family apply the
- * rules that involve several keys.  Nothing here becomes nginx
+ * access.c, cors.c, balance.c, auth.c, extauth.c, custom_errors.c)
+ * declares a table of keys: name, type, range.  The registry (registry.c) runs every family's
+ * table over one Ingress's annotations, under both prefixes
+ * (shmingress.io/<key> wins over <annotations prefix>/<key>), checks
+ * each value with the validators of values.c, then lets each family
+ * apply the rules that involve several keys.  Nothing here becomes nginx
  * configuration: values end up as fields of table records, which is why
- * snippets are refused rather than parsed.  The model (model*.c) decides what a result means
- * for routes; this code does not see other objects.
+ * snippets are refused rather than parsed.  The model (model*.c) decides
+ * what a result means for routes; this code does not see other objects.
  */
 #ifndef SHMINGRESS_CTL_ANN_REGISTRY_H
 #define SHMINGRESS_CTL_ANN_REGISTRY_H
@@ -205,8 +205,8 @@ typedef struct {
     char       *load_balance_text;    /* load-balance as written         */
     uint8_t     load_balance;         /* TBL_LB_ROUND_ROBIN or _EWMA     */
     char       *hash_by;              /* upstream-hash-by or NULL        */
-    bool        hash_subset;          /* refused when true               */
-    int64_t     hash_subset_size;
+    bool        hash_subset;          /* upstream-hash-by-subset         */
+    int64_t     hash_subset_size;     /* only 3 is accepted              */
     char       *affinity_text;        /* affinity: "cookie" or NULL      */
     char       *mode_text;
     uint8_t     affinity_mode;        /* TBL_AFFINITY_*, NONE without
@@ -226,6 +226,22 @@ typedef struct {
     bool        secure;
     bool        change_on_failure;
 } ctl_ann_balance;
+/* extauth.c: auth-url and the keys around it, checked and resolved; the
+ * URLs may use the variables the module expands (extauth.c lists them) */
+typedef struct {
+    uint32_t set;
+    char    *url;                /* auth-url, or NULL: no external auth */
+    char    *method;             /* auth-method as written              */
+    char    *signin;             /* auth-signin, resolved: with the
+                                    redirect parameter added            */
+    char    *redirect_param;     /* auth-signin-redirect-param          */
+    char    *response_headers;   /* auth-response-headers, resolved:
+                                    "A,B" without spaces                */
+    char    *request_redirect;   /* auth-request-redirect               */
+    bool     always_set_cookie;  /* auth-always-set-cookie              */
+    char    *unsupported;        /* auth-cache-*, auth-keepalive*,
+                                    auth-proxy-set-headers: warned      */
+} ctl_ann_extauth;
 
 /* Everything the annotations of one Ingress say. */
 typedef struct {
@@ -240,6 +256,7 @@ typedef struct {
     ctl_ann_custom_errors custom_errors;
     ctl_ann_auth      auth;
     ctl_ann_balance   balance;
+    ctl_ann_extauth   extauth;
 } ctl_annotations;
 
 /* ------------------------------------------------------------ tables */
@@ -297,6 +314,7 @@ extern const ctl_ann_family ctl_ann_upstream_family;
 extern const ctl_ann_family ctl_ann_custom_errors_family;
 extern const ctl_ann_family ctl_ann_auth_family;
 extern const ctl_ann_family ctl_ann_balance_family;
+extern const ctl_ann_family ctl_ann_extauth_family;
 
 /* Is bit i of a family's set mask on? */
 #define CTL_ANN_IS_SET(fam, i) (((fam)->set >> (i)) & 1u)

@@ -40,9 +40,9 @@ test_family_basic(void **state)
     ann_fx_free(&f);
 
     /* ours wins; auth-map; a namespaced reference */
-    ann_parse(&f, "{'" NG "auth-type':'digest','" SH "auth-type':'basic','" NG
-                  "auth-secret':'other/htp','" NG
-                  "auth-secret-type':'auth-map'}");
+    ann_parse(&f,
+              "{'" NG "auth-type':'digest','" SH "auth-type':'basic','" NG
+              "auth-secret':'other/htp','" NG "auth-secret-type':'auth-map'}");
     assert_int_equal(f.a.auth.type, TBL_AUTH_BASIC);
     assert_false(f.a.auth.denied);
     assert_true(f.a.auth.map);
@@ -125,15 +125,18 @@ put_basic(fixture *f, const char *name, const char *host, const char *secret)
 
     snprintf(ann, sizeof(ann),
              "'" NG "auth-type':'basic','" NG "auth-secret':'%s','" NG
-             "auth-realm':'Staff'", secret);
+             "auth-realm':'Staff'",
+             secret);
     put_ingress(f, name, host, ann);
 }
 
 static void
 put_secret(fixture *f, const char *ns, const char *name, const char *data)
 {
-    fx_put(f, "{'apiVersion':'v1','kind':'Secret','metadata':{'namespace':"
-              "'%s','name':'%s'},%s}", ns, name, data);
+    fx_put(f,
+           "{'apiVersion':'v1','kind':'Secret','metadata':{'namespace':"
+           "'%s','name':'%s'},%s}",
+           ns, name, data);
 }
 
 static const tbl_policy *
@@ -160,9 +163,9 @@ lines_of(fixture *f, const tbl_policy *p)
 static void
 test_model_auth_file(void **state)
 {
-    fixture f;
+    fixture           f;
     const tbl_policy *p;
-    const char *log;
+    const char       *log;
 
     (void)state;
     setup(&f);
@@ -194,7 +197,7 @@ test_model_auth_file(void **state)
 static void
 test_model_auth_map(void **state)
 {
-    fixture f;
+    fixture           f;
     const tbl_policy *p;
 
     (void)state;
@@ -231,7 +234,7 @@ assert_denied(fixture *f, const char *host, const char *log,
 static void
 test_model_unusable_secrets_deny(void **state)
 {
-    fixture f;
+    fixture     f;
     const char *log;
 
     (void)state;
@@ -260,8 +263,9 @@ test_model_unusable_secrets_deny(void **state)
     assert_denied(&f, "b.example", log, "not valid base64");
     assert_denied(&f, "c.example", log,
                   "needs --allow-cross-namespace-resources");
-    assert_denied(&f, "d.example", log, "digest authentication is not "
-                                        "supported");
+    assert_denied(&f, "d.example", log,
+                  "digest authentication is not "
+                  "supported");
     assert_null(policy_of(&f, "o.example"));
     assert_null(strstr(log, "GpHW"));
     fx_free(&f);
@@ -270,7 +274,7 @@ test_model_unusable_secrets_deny(void **state)
 static void
 test_model_cross_namespace_allowed(void **state)
 {
-    fixture f;
+    fixture           f;
     const tbl_policy *p;
 
     (void)state;

@@ -123,8 +123,9 @@ test_rejections(void **state)
     expect_invalid("{'" NG "upstream-hash-by':'${x'}", "upstream-hash-by",
                    "variables");
     expect_invalid("{'" NG "upstream-hash-by':'$x','" NG
-                   "upstream-hash-by-subset':'true'}",
-                   "upstream-hash-by-subset", "not supported");
+                   "upstream-hash-by-subset':'true','" NG
+                   "upstream-hash-by-subset-size':'5'}",
+                   "upstream-hash-by-subset-size", "only 3");
     expect_invalid("{'" NG "affinity':'ip'}", "affinity", "cookie");
     expect_invalid("{'" NG "affinity':'cookie','" NG
                    "affinity-mode':'sometimes'}",
@@ -211,6 +212,11 @@ test_policy_precedence(void **state)
         "load-balance':'round_robin'}",
         FX_RULES(FX_RULE("h.example", FX_PATH("/", "Prefix", "a", 80))));
     fx_ingress(
+        &f, "default", "subset", NULL,
+        "'annotations':{'" NG "upstream-hash-by':'$arg_u','" NG
+        "upstream-hash-by-subset':'true'}",
+        FX_RULES(FX_RULE("u.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_ingress(
         &f, "default", "rr", NULL,
         "'annotations':{'" NG "load-balance':'round_robin'}",
         FX_RULES(FX_RULE("r.example", FX_PATH("/", "Prefix", "a", 80))));
@@ -237,6 +243,10 @@ test_policy_precedence(void **state)
     assert_int_equal(p->load_balance, TBL_LB_HASH);
     assert_int_equal(p->affinity_mode, TBL_AFFINITY_NONE);
     assert_string_equal(str(&f, p->hash_by), "$remote_addr");
+
+    p = tbl_view_policy(&f.view, route_of(&f, "subset")->policy);
+    assert_int_equal(p->load_balance, TBL_LB_HASH_SUBSET);
+    assert_string_equal(str(&f, p->hash_by), "$arg_u");
 
     p = tbl_view_policy(&f.view, route_of(&f, "rr")->policy);
     assert_int_equal(p->load_balance, TBL_LB_ROUND_ROBIN);

@@ -45,10 +45,10 @@ def pods(tmp_path):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(crt, key)
     started = {
-        18085: EchoServer("127.0.0.1", 0, "secure", "secure-1", "demo",
+        18091: EchoServer("127.0.0.1", 0, "tls-echo", "tls-echo-1", "demo",
                           tls=ctx).start(),
-        18086: GrpcEcho("127.0.0.1", 0, "grpc-echo").start(),
-        18087: GrpcEcho("127.0.0.1", 0, "grpcs-echo", (crt, key)).start(),
+        18092: GrpcEcho("127.0.0.1", 0, "grpc-echo").start(),
+        18093: GrpcEcho("127.0.0.1", 0, "grpcs-echo", (crt, key)).start(),
     }
     yield started
     for server in started.values():
@@ -98,14 +98,14 @@ def unary(cluster, host, payload, method="Unary"):
 
 def test_https_backend(clusters, pods, tmp_path):
     c = start(clusters, pods, tmp_path)
-    r = c.expect("secure.example.com", "/hello", "service:secure")
-    assert r.json["tls"] is True and r.json["sni"] == "secure.example.com"
+    r = c.expect("tls-backend.example.com", "/hello", "service:tls-echo")
+    assert r.json["tls"] is True and r.json["sni"] == "tls-backend.example.com"
     assert r.json["path"] == "/hello"
 
 
 def test_grpc_and_grpcs(clusters, pods, tmp_path):
     c = start(clusters, pods, tmp_path)
-    c.expect("secure.example.com", "/", "service:secure")
+    c.expect("tls-backend.example.com", "/", "service:tls-echo")
     reply = json.loads(unary(c, "grpc.example.com", b"hi"))
     assert reply["service"] == "grpc-echo" and reply["tls"] is False
     assert reply["message"] == "hi"
@@ -122,7 +122,7 @@ def test_grpc_and_grpcs(clusters, pods, tmp_path):
     assert err.value.details() == "gone"
 
     # the pod goes away: UNAVAILABLE, not a hang or a garbled stream
-    pods[18086].stop()
+    pods[18092].stop()
     with pytest.raises(grpc.RpcError) as err:
         unary(c, "grpc.example.com", b"anyone?")
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
@@ -145,7 +145,7 @@ def test_failure_paths(clusters, pods, tmp_path):
                       namespace="demo",
                       annotations={PREFIX + "backend-protocol": "HTTPS"})
     c = start(clusters, pods, tmp_path, extra=(fcgi, wrong))
-    c.expect("secure.example.com", "/", "service:secure")
+    c.expect("tls-backend.example.com", "/", "service:tls-echo")
     # FCGI is refused: the Ingress is not served, the log says why
     c.expect("php.example.com", "/", "404")
     lines = d.log_lines(c, "ingress rejected", "demo/php", "backend-protocol")

@@ -181,3 +181,16 @@ def test_source_ranges_come_first(nginx, backends):
                        extra="deny=127.0.0.1/32"))
     assert get(nginx, basic("u", "p")).status == 403
     assert get(nginx).status == 403
+
+
+def test_digest_policy_is_denied(nginx, backends):
+    """The controller never writes digest auth; a table that has it
+    denies rather than serving the route open."""
+    a = backends("svc-a")
+    nginx.publish("""
+        backend a default/svc-a:80 %s
+        policy p auth-digest=%s
+        route a.example.com Prefix / a default/ing policy=p
+    """ % (endpoint(a), write_secret(nginx, ["u:realm:0123"])))
+    assert get(nginx).status == 503
+    assert "digest authentication is not supported" in nginx.error_log()

@@ -107,6 +107,28 @@ def test_hash_by_combines_text_and_variables(nginx, backends):
     assert all(len(p) == 1 for p in pods.values()), pods
 
 
+def test_hash_by_subset_spreads_a_key_over_three_endpoints(nginx,
+                                                           backends):
+    servers = [backends("svc") for _ in range(6)]
+    policy = "lb=hash-subset hash-by=$arg_u"
+    publish(nginx, servers, policy=policy)
+
+    def subsets():
+        return {u: {get(nginx, "/?u=%d" % u).json()["pod"]
+                    for _ in range(30)} for u in range(5)}
+
+    first = subsets()
+    assert all(len(pods) == 3 for pods in first.values()), first
+
+    # an endpoint outside a key's subset goes away: the subset stays
+    used = set().union(*first.values())
+    unused = [s for s in servers if s.pod not in first[0]]
+    publish(nginx, [s for s in servers if s is not unused[0]],
+            policy=policy)
+    assert subsets()[0] == first[0]
+    assert len(used) > 3
+
+
 def test_balanced_cookie_pins_and_survives_swaps(nginx, backends):
     servers = [backends("svc") for _ in range(3)]
     publish(nginx, servers, policy="affinity=balanced")

@@ -26,7 +26,7 @@
  * cors-max-age=N, connect-timeout=MS send-timeout=MS read-timeout=MS
  * body-size=BYTES next-upstream=COND[,COND...]|off tries=N
  * next-upstream-timeout=MS buffering=on|off vhost=HOST (any of these
- * gives the others their defaults), lb=round_robin|ewma|hash
+ * gives the others their defaults), lb=round_robin|ewma|hash|hash-subset
  * hash-by=TEXT affinity=balanced|persistent cookie-name=N cookie-path=P
  * cookie-domain=D cookie-samesite=S cookie-max-age=N,
  * protocol=HTTP|HTTPS|GRPC|GRPCS, custom-errors=CODE[,CODE...],
@@ -34,8 +34,12 @@
  * from-to-www, relative-redirects, denied, cors, cors-credentials,
  * ssl-redirect, force-ssl-redirect, preserve-trailing-slash,
  * affinity-secure, change-on-failure; basic auth with
- * auth-basic=FILE (the auth secret: FILE's bytes) and auth-realm=TEXT
- * (a %20 in TEXT is a space).  Canary keys:
+ * auth-basic=FILE (the auth secret: FILE's bytes; auth-digest=FILE the
+ * same with the digest type) and auth-realm=TEXT (a %20 in TEXT is a
+ * space).  External auth: auth-url=URL (sets auth type external)
+ * auth-method=M auth-signin=URL auth-response-headers=A,B
+ * auth-request-redirect=V, and the flags auth-external (the type without
+ * a URL) and auth-always-set-cookie.  Canary keys:
  * weight=N total=N header=NAME header-value=V header-pattern=RE
  * cookie=NAME affinity=legacy.  Config keys: http-redirect-code=N
  * limit-req-status=N limit-conn-status=N body-size=BYTES hsts-max-age=N
@@ -363,8 +367,8 @@ decode_spaces(char *s)
 static int
 set_auth_key(tbl_policy_spec *p, const char *key, char *value)
 {
-    if (strcmp(key, "auth-basic") == 0) {
-        p->auth_type = TBL_AUTH_BASIC;
+    if (strcmp(key, "auth-basic") == 0 || strcmp(key, "auth-digest") == 0) {
+        p->auth_type = key[5] == 'b' ? TBL_AUTH_BASIC : TBL_AUTH_DIGEST;
         free((void *)p->auth_secret);
         p->auth_secret = read_file(value, &p->auth_secret_len);
         return p->auth_secret == NULL ? -1 : 0;
@@ -385,6 +389,8 @@ load_balance_of(const char *value)
         return TBL_LB_EWMA;
     if (strcmp(value, "hash") == 0)
         return TBL_LB_HASH;
+    if (strcmp(value, "hash-subset") == 0)
+        return TBL_LB_HASH_SUBSET;
     return -1;
 }
 
@@ -451,6 +457,10 @@ set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
             p->flags |= TBL_POL_AFFINITY_SECURE;
         } else if (strcmp(key, "change-on-failure") == 0) {
             p->flags |= TBL_POL_AFFINITY_CHANGE_ON_FAILURE;
+        } else if (strcmp(key, "auth-external") == 0) {
+            p->auth_type = TBL_AUTH_EXTERNAL;
+        } else if (strcmp(key, "auth-always-set-cookie") == 0) {
+            p->flags |= TBL_POL_AUTH_ALWAYS_SET_COOKIE;
         } else {
             return -1;
         }
@@ -499,6 +509,17 @@ set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
         return protocol_value(value, &p->backend_protocol);
     } else if (strcmp(key, "custom-errors") == 0) {
         return custom_errors_bits(value, p->custom_errors);
+    } else if (strcmp(key, "auth-url") == 0) {
+        p->auth_type = TBL_AUTH_EXTERNAL;
+        p->auth_url = value;
+    } else if (strcmp(key, "auth-method") == 0) {
+        p->auth_method = value;
+    } else if (strcmp(key, "auth-signin") == 0) {
+        p->auth_signin = value;
+    } else if (strcmp(key, "auth-response-headers") == 0) {
+        p->auth_response_headers = value;
+    } else if (strcmp(key, "auth-request-redirect") == 0) {
+        p->auth_request_redirect = value;
     } else {
         return set_upstream_key(p, key, value);
     }

@@ -176,12 +176,14 @@ def test_balancing_and_affinity_under_valgrind(tmp_path, backends):
             policy ewma lb=ewma
             policy hash lb=hash hash-by=$request_uri-${arg_u}
             policy bad lb=hash hash-by=${broken
+            policy sub lb=hash-subset hash-by=$arg_u
             policy bal affinity=balanced change-on-failure cookie-max-age=60
             policy per affinity=persistent change-on-failure cookie-path=/p
             canary c b weight=50
             route a.example.com Prefix /ewma a default/ing policy=ewma
             route a.example.com Prefix /hash a default/ing policy=hash
             route a.example.com Prefix /bad a default/ing policy=bad
+            route a.example.com Prefix /sub a default/ing policy=sub
             route a.example.com Prefix /bal a default/ing policy=bal canary=c
             route a.example.com Prefix /per a default/ing policy=per
         """ % (dead, endpoint(a), dead_endpoint(), endpoint(b))
@@ -190,7 +192,8 @@ def test_balancing_and_affinity_under_valgrind(tmp_path, backends):
         for i in range(200):
             if i % 50 == 0:
                 nginx.publish(table)
-            path = ("/ewma", "/hash?u=%d" % i, "/bad", "/bal", "/per")[i % 5]
+            path = ("/ewma", "/hash?u=%d" % i, "/bad", "/bal", "/per",
+                    "/sub?u=%d" % (i % 4))[i % 6]
             headers = {}
             if path in cookies and i % 3:
                 headers["Cookie"] = cookies[path]
