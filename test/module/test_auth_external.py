@@ -5,11 +5,12 @@ a 401 becomes a redirect to the signin URL with rd=, and it composes with
 source ranges and CORS preflights."""
 
 import os
+import socket
 import sys
 
 import pytest
 
-from conftest import REPO, dead_endpoint, endpoint
+from conftest import REPO, Nginx, endpoint
 
 sys.path.insert(0, os.path.join(REPO, "test", "backends"))
 from auth_server import AuthServer  # noqa: E402
@@ -173,10 +174,13 @@ def test_2xx_answers_let_through(nginx, backends, auth):
 
 def test_unreachable_service_is_500_and_other_routes_serve(nginx, backends):
     a = backends("svc-a")
-    nginx.publish(table(a, "auth-url=http://%s/oauth2/auth"
-                        % dead_endpoint()))
-    assert nginx.request("/", host="a.example.com", headers=ALICE).status \
-        == 500
+    # bound without listening: refused, and no other test can take it
+    with socket.socket() as refusing:
+        refusing.bind(("127.0.0.1", 0))
+        nginx.publish(table(a, "auth-url=http://127.0.0.1:%d/oauth2/auth"
+                            % refusing.getsockname()[1]))
+        assert nginx.request("/", host="a.example.com",
+                             headers=ALICE).status == 500
     assert nginx.request("/", host="b.example.com").status == 200
     assert a.counters["requests"] == 1
 
@@ -242,3 +246,34 @@ def test_auth_location_is_internal(nginx, backends, auth):
     assert nginx.request("/_shmingress_auth", host="a.example.com",
                          headers=ALICE).status == 404
     assert auth.requests() == []
+
+
+class NginxWithoutAuthLocation(Nginx):
+    """The shipped template minus its auth location."""
+
+    def render(self):
+        path = super().render()
+        with open(path) as f:
+            text = f.read()
+        start = text.index("location = /_shmingress_auth {")
+        end = text.index("}", start)
+        with open(path, "w") as f:
+            f.write(text[:start] + text[end + 1:])
+        return path
+
+
+def test_template_without_auth_location_fails_closed(tmp_path, backends,
+                                                     auth):
+    nginx = NginxWithoutAuthLocation(tmp_path / "state").start()
+    try:
+        a = backends("svc-a")
+        nginx.publish(table(a, "auth-url=%s" % auth_url(auth)))
+        # the subrequest lands in the routing location and the backend
+        # answers 200: that is not an answer of the auth service
+        assert nginx.request("/", host="a.example.com",
+                             headers=ALICE).status == 500
+        assert auth.requests() == []
+        assert "has no \"location = /_shmingress_auth\"" in nginx.error_log()
+        assert nginx.request("/", host="b.example.com").status == 200
+    finally:
+        nginx.stop()

@@ -214,6 +214,56 @@ def test_balancing_and_affinity_under_valgrind(tmp_path, backends):
                          r"Mismatched free|Syscall param", report), report
 
 
+def test_external_auth_under_valgrind(tmp_path, backends):
+    from auth_server import AuthServer
+
+    log = str(tmp_path / "valgrind.log")
+    nginx = Nginx(tmp_path / "state", valgrind=[
+        "valgrind", "--quiet", "--leak-check=full",
+        "--errors-for-leak-kinds=definite", "--log-file=" + log])
+    nginx.start()
+    auth = AuthServer("127.0.0.1", 0, {"t": ("u", False),
+                                       "f": ("v", True)}).start()
+    try:
+        a = backends("svc-a")
+        url = "http://127.0.0.1:%d/oauth2/auth" % auth.port
+        signin = ("auth-signin=https://$host/s?rd=$escaped_request_uri "
+                  "auth-request-redirect=$scheme://$host$request_uri "
+                  "auth-always-set-cookie")
+        nginx.publish("""
+            backend a default/svc-a:80 %s
+            policy p auth-url=%s auth-response-headers=X-Auth-Request-User
+            policy s auth-url=%s %s
+            policy d auth-url=http://%s/
+            route a.example.com Prefix / a default/ing policy=p
+            route a.example.com Prefix /s a default/ing policy=s
+            route a.example.com Prefix /d a default/ing policy=d
+        """ % (endpoint(a), url, url, signin, dead_endpoint()))
+        statuses = set()
+        for i in range(60):
+            path, headers = [
+                ("/", {"Authorization": "Bearer t",
+                       "X-Auth-Request-User": "spoofed"}),
+                ("/", {}),
+                ("/", {"Authorization": "Bearer f"}),
+                ("/s/x?y=1", {}),
+                ("/", {"X-Auth-Test-Status": "500"}),
+                ("/d", {}),
+            ][i % 6]
+            statuses.add(nginx.request(path, host="a.example.com",
+                                       headers=headers).status)
+        assert statuses == {200, 302, 401, 403, 500}
+    finally:
+        auth.stop()
+        assert nginx.stop() == 0
+
+    with open(log) as f:
+        report = f.read()
+    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
+    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
+                         r"Mismatched free|Syscall param", report), report
+
+
 def test_protocols_and_custom_errors_under_valgrind(tmp_path, backends):
     log = str(tmp_path / "valgrind.log")
     crt, key = str(tmp_path / "b.crt"), str(tmp_path / "b.key")
