@@ -347,6 +347,7 @@ ctl_canary_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
             bd->stats->ingresses_skipped++;
         return valid;
     }
+    ctl_ingress_service_upstream(info);
     h = ctl_vec_push(&bd->ann->canaries);
     if (h == NULL)
         return -1;
@@ -706,6 +707,43 @@ policy_spec_of(const ctl_build *bd, const ctl_annotations *v,
     access_spec_of(bd, v, s);
     upstream_spec_of(bd, &v->upstream, s);
     extauth_spec_of(&v->extauth, s);
+    memcpy(s->custom_errors, v->custom_errors.codes,
+           sizeof(s->custom_errors));
+}
+
+/*
+ * The default-backend annotation's backend: port 80 of a Service in the
+ * Ingress's namespace (ingress-nginx's rule); another namespace is
+ * refused, with a warning, rather than reaching across namespaces.
+ */
+static uint32_t
+default_backend_of(ctl_build *bd, const ctl_ingress *ing)
+{
+    const char *d = ing->info->values.custom_errors.default_backend;
+    const char *ns = ing->obj->namespace_, *slash;
+    ctl_backend_ref ref;
+
+    if (d == NULL)
+        return TBL_NONE;
+    slash = strchr(d, '/');
+    if (slash != NULL &&
+        (strlen(ns) != (size_t)(slash - d) || strncmp(d, ns, strlen(ns)))) {
+        char q[300];
+
+        ctl_log_object(CTL_LOG_WARN, "annotation ignored", ing->obj,
+                       "key=\"default-backend\" value=\"%s\" "
+                       "reason=\"the Service must be in the Ingress's "
+                       "namespace\"", ctl_log_quote(d, q, sizeof(q)));
+        ctl_model_problem(bd, ing->obj, "AnnotationWarning",
+                          "default-backend: \"%s\" is not in namespace "
+                          "%s; ignored", d, ns);
+        return TBL_NONE;
+    }
+    memset(&ref, 0, sizeof(ref));
+    ref.service = slash ? slash + 1 : d;
+    ref.port_number = 80;
+    ctl_backend_ref_hash(&ref, ns);
+    return ctl_backend_resolve_annotated(bd, ns, &ref, ing->obj);
 }
 
 /* Cookie affinity wins over upstream-hash-by, which wins over
@@ -750,7 +788,8 @@ needs_policy(const ctl_annotations *v, bool ssl_differs)
            r->app_root != NULL || v->access.denied ||
            v->access.allow.n > 0 || v->access.deny.n > 0 ||
            v->cors.enabled || v->upstream.set != 0 || v->balance.set != 0 ||
-           ssl_differs || v->auth.type != TBL_AUTH_NONE || v->auth.denied ||
+           v->custom_errors.set != 0 || ssl_differs ||
+           v->auth.type != TBL_AUTH_NONE || v->auth.denied ||
            v->extauth.url != NULL;
 }
 
@@ -792,6 +831,7 @@ policy_of(ctl_build *bd, uint32_t ingress)
     if (!needs_policy(v, ssl != ssl_flags_default(bd)))
         return TBL_NONE;
     policy_spec_of(bd, v, ssl, &spec);
+    spec.default_backend = default_backend_of(bd, ing);
     balance_spec_of(bd, &v->balance, &spec);
     /* out of memory for the auth lines: deny rather than serve open */
     if (ctl_auth_spec(bd, ing->obj, &v->auth, &spec, &secret,

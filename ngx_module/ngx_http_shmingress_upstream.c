@@ -95,6 +95,7 @@ ngx_http_shmingress_upstream_prepare(ngx_http_request_t *r,
 
     ctx->upstream = 1;
     ctx->upstream_vhost.len = 0;
+    ctx->protocol = pol ? pol->backend_protocol : TBL_PROTO_HTTP;
 
     /* a policy with upstream settings has every timeout set */
     if (pol == NULL || pol->connect_timeout_ms == 0) {
@@ -154,10 +155,13 @@ ngx_int_t
 ngx_http_shmingress_upstream_apply(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx)
 {
+    ngx_uint_t                 grpc;
     ngx_http_upstream_t       *u;
     ngx_http_upstream_conf_t  *conf;
 
-    if (!ctx->upstream) {
+    ngx_http_shmingress_protocol_apply(r);
+
+    if (!ctx->upstream && ctx->custom_errors == NULL) {
         return NGX_OK;
     }
 
@@ -170,16 +174,30 @@ ngx_http_shmingress_upstream_apply(ngx_http_request_t *r,
 
     *conf = *u->conf;
 
-    conf->connect_timeout = ctx->connect_timeout;
-    conf->send_timeout = ctx->send_timeout;
-    conf->read_timeout = ctx->read_timeout;
-    conf->next_upstream = ctx->next_upstream;
-    conf->next_upstream_tries = ctx->next_upstream_tries;
-    conf->next_upstream_timeout = ctx->next_upstream_timeout;
-    conf->buffering = ctx->upstream_buffering;
+    /* the grpc module's conf has the same type; gRPC is never buffered */
+
+    grpc = (ctx->protocol == TBL_PROTO_GRPC
+            || ctx->protocol == TBL_PROTO_GRPCS);
+
+    if (ctx->upstream) {
+        conf->connect_timeout = ctx->connect_timeout;
+        conf->send_timeout = ctx->send_timeout;
+        conf->read_timeout = ctx->read_timeout;
+        conf->next_upstream = ctx->next_upstream;
+        conf->next_upstream_tries = ctx->next_upstream_tries;
+        conf->next_upstream_timeout = ctx->next_upstream_timeout;
+
+        if (!grpc) {
+            conf->buffering = ctx->upstream_buffering;
+            u->buffering = ctx->upstream_buffering;
+        }
+    }
+
+    if (ngx_http_shmingress_errors_apply(r, ctx, conf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     u->conf = conf;
-    u->buffering = ctx->upstream_buffering;
 
     return NGX_OK;
 }

@@ -2,13 +2,15 @@
  * upstream.c -- how a route talks to its backend: proxy-connect-timeout,
  * proxy-send-timeout, proxy-read-timeout, proxy-body-size,
  * proxy-next-upstream (and its -tries and -timeout), proxy-buffering,
- * upstream-vhost and backend-protocol.
+ * upstream-vhost, backend-protocol and service-upstream.
  *
  * Values not set take the defaults of ingress-nginx's shipped template
  * and ConfigMap (5 s / 60 s / 60 s, 1m, "error timeout", 3 tries, no
  * retry deadline, buffering off, HTTP), so a policy carries resolved
- * values.  backend-protocol other than HTTP (or AUTO_HTTP, which is
- * HTTP here) is refused: the module proxies in plain HTTP only.
+ * values.  backend-protocol is HTTP, HTTPS, GRPC or GRPCS (AUTO_HTTP is
+ * HTTP, as in ingress-nginx); FCGI is refused: it needs FastCGI
+ * parameters from a ConfigMap, which this controller does not read.
+ * What service-upstream means for endpoints is the model's business.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +45,8 @@ static const ctl_ann_key upstream_keys[] = {
                  offsetof(ctl_ann_upstream, upstream_vhost), 0},
     [CTL_ANN_UP_PROTOCOL] = {"backend-protocol", CTL_ANN_STRING, 0, 0,
                     offsetof(ctl_ann_upstream, protocol_text), 0},
+    [CTL_ANN_UP_SERVICE_UPSTREAM] = {"service-upstream", CTL_ANN_BOOL, 0, 0,
+                            offsetof(ctl_ann_upstream, service_upstream), 0},
 };
 
 static const struct {
@@ -124,24 +128,30 @@ ctl_ann_parse_next_upstream(const char *s, uint32_t *out)
     return 0;
 }
 
-/* HTTP and AUTO_HTTP proxy in HTTP; the others need TLS, gRPC or
- * FastCGI towards the backend, which the module does not speak yet. */
+/* AUTO_HTTP is HTTP, as in ingress-nginx. */
 static int
 parse_protocol(const char *s, uint8_t *out, const char **why)
 {
-    static const char *const unsupported[] = {"HTTPS", "GRPC", "GRPCS",
-                                              "FCGI"};
+    static const struct {
+        const char *name;
+        uint8_t     proto;
+    } protocols[] = {
+        {"HTTP", TBL_PROTO_HTTP},   {"AUTO_HTTP", TBL_PROTO_HTTP},
+        {"HTTPS", TBL_PROTO_HTTPS}, {"GRPC", TBL_PROTO_GRPC},
+        {"GRPCS", TBL_PROTO_GRPCS},
+    };
 
-    if (strcasecmp(s, "HTTP") == 0 || strcasecmp(s, "AUTO_HTTP") == 0) {
-        *out = TBL_PROTO_HTTP;
-        return 0;
+    for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++) {
+        if (strcasecmp(s, protocols[i].name) == 0) {
+            *out = protocols[i].proto;
+            return 0;
+        }
     }
-    *why = "must be HTTP, AUTO_HTTP, HTTPS, GRPC, GRPCS or FCGI";
-    for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-        if (strcasecmp(s, unsupported[i]) == 0)
-            *why = "not supported yet: backends are reached over plain "
-                   "HTTP only";
-    }
+    if (strcasecmp(s, "FCGI") == 0)
+        *why = "not supported: FastCGI backends need fastcgi parameters "
+               "from a ConfigMap, which shmingress does not read";
+    else
+        *why = "must be HTTP, AUTO_HTTP, HTTPS, GRPC or GRPCS";
     return -1;
 }
 
