@@ -200,9 +200,12 @@ typedef struct ctl_build {
     /* model_annotations.c: canaries, regex hosts, policies */
     struct ctl_ann_build   *ann;
 
-    /* model_config.c: the ConfigMap's TBL_CFG_* flags, set before the
-     * routes so that policies resolve ssl-redirect against them */
+    /* model_config.c: the ConfigMap's TBL_CFG_* flags and settings, set
+     * before the routes so that policies resolve what their annotations
+     * leave unset (ssl-redirect, proxy settings, source ranges) against
+     * them */
     uint32_t                config_flags;
+    const tbl_config_spec  *config;
     /* and its load-balance (TBL_LB_*), which policies carry when the
      * Ingress does not say */
     uint8_t                 config_load_balance;

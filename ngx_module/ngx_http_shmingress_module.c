@@ -205,6 +205,12 @@ ngx_http_shmingress_route_handler(ngx_http_request_t *r)
     ngx_http_shmingress_table_pin(t);
     ctx->table = t;
 
+    rc = ngx_http_shmingress_realip(r, &t->view);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
     /* nginx's validated Host: lower-case, port and trailing dot removed */
 
     host = &r->headers_in.server;
@@ -570,6 +576,7 @@ ngx_http_shmingress_preconfiguration(ngx_conf_t *cf)
 #endif
 
     if (ngx_http_shmingress_upstream_add_variables(cf) != NGX_OK
+        || ngx_http_shmingress_realip_add_variables(cf) != NGX_OK
         || ngx_http_shmingress_protocol_add_variables(cf) != NGX_OK
         || ngx_http_shmingress_errors_add_variables(cf) != NGX_OK
         || ngx_http_shmingress_extauth_add_variables(cf) != NGX_OK)

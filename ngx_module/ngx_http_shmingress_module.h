@@ -198,6 +198,12 @@ ngx_int_t ngx_http_shmingress_limit_init(ngx_conf_t *cf, size_t size);
 
 ngx_int_t ngx_http_shmingress_access_init(ngx_conf_t *cf);
 
+ngx_uint_t ngx_http_shmingress_client_addr(struct sockaddr *sa,
+    const uint8_t **addr);
+ngx_int_t ngx_http_shmingress_realip(ngx_http_request_t *r,
+    const tbl_view *v);
+ngx_int_t ngx_http_shmingress_realip_add_variables(ngx_conf_t *cf);
+
 ngx_int_t ngx_http_shmingress_auth_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_auth_basic(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx);

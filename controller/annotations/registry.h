@@ -127,7 +127,26 @@ typedef struct {
     bool     preserve_trailing_slash;
 } ctl_ann_ssl_redirect;
 
-/* upstream.c: seconds, bytes and TBL_* values, resolved to defaults */
+/* upstream.c: seconds, bytes and TBL_* values, resolved to defaults;
+ * the model gives a key the Ingress does not write (set bit
+ * CTL_ANN_UP_*) the ConfigMap's value */
+enum {
+    CTL_ANN_UP_CONNECT,
+    CTL_ANN_UP_SEND,
+    CTL_ANN_UP_READ,
+    CTL_ANN_UP_BODY,
+    CTL_ANN_UP_NEXT,
+    CTL_ANN_UP_TRIES,
+    CTL_ANN_UP_NEXT_TIMEOUT,
+    CTL_ANN_UP_BUFFERING,
+    CTL_ANN_UP_VHOST,
+    CTL_ANN_UP_PROTOCOL,
+    CTL_ANN_UP_SERVICE_UPSTREAM
+};
+
+/* proxy-next-upstream's value into TBL_NEXT_*; -1 when it is not one. */
+int ctl_ann_parse_next_upstream(const char *s, uint32_t *out);
+
 typedef struct {
     uint32_t set;
     int64_t  connect_timeout;       /* proxy-connect-timeout, seconds   */

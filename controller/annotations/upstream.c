@@ -22,44 +22,30 @@
 
 #define DAY_SECONDS (24 * 60 * 60)
 
-enum {
-    K_CONNECT,
-    K_SEND,
-    K_READ,
-    K_BODY,
-    K_NEXT,
-    K_TRIES,
-    K_NEXT_TIMEOUT,
-    K_BUFFERING,
-    K_VHOST,
-    K_PROTOCOL,
-    K_SERVICE_UPSTREAM
-};
-
 static const ctl_ann_key upstream_keys[] = {
-    [K_CONNECT] = {"proxy-connect-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
+    [CTL_ANN_UP_CONNECT] = {"proxy-connect-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
                    offsetof(ctl_ann_upstream, connect_timeout), 0},
-    [K_SEND] = {"proxy-send-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
+    [CTL_ANN_UP_SEND] = {"proxy-send-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
                 offsetof(ctl_ann_upstream, send_timeout), 0},
-    [K_READ] = {"proxy-read-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
+    [CTL_ANN_UP_READ] = {"proxy-read-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
                 offsetof(ctl_ann_upstream, read_timeout), 0},
-    [K_BODY] = {"proxy-body-size", CTL_ANN_SIZE, 0, 0,
+    [CTL_ANN_UP_BODY] = {"proxy-body-size", CTL_ANN_SIZE, 0, 0,
                 offsetof(ctl_ann_upstream, body_size), 0},
-    [K_NEXT] = {"proxy-next-upstream", CTL_ANN_STRING, 0, 0,
+    [CTL_ANN_UP_NEXT] = {"proxy-next-upstream", CTL_ANN_STRING, 0, 0,
                 offsetof(ctl_ann_upstream, next_upstream_text), 0},
-    [K_TRIES] = {"proxy-next-upstream-tries", CTL_ANN_INT, 0, 1000,
+    [CTL_ANN_UP_TRIES] = {"proxy-next-upstream-tries", CTL_ANN_INT, 0, 1000,
                  offsetof(ctl_ann_upstream, next_upstream_tries), 0},
-    [K_NEXT_TIMEOUT] = {"proxy-next-upstream-timeout", CTL_ANN_SECONDS, 0,
+    [CTL_ANN_UP_NEXT_TIMEOUT] = {"proxy-next-upstream-timeout", CTL_ANN_SECONDS, 0,
                         DAY_SECONDS,
                         offsetof(ctl_ann_upstream, next_upstream_timeout),
                         0},
-    [K_BUFFERING] = {"proxy-buffering", CTL_ANN_STRING, 0, 0,
+    [CTL_ANN_UP_BUFFERING] = {"proxy-buffering", CTL_ANN_STRING, 0, 0,
                      offsetof(ctl_ann_upstream, buffering_text), 0},
-    [K_VHOST] = {"upstream-vhost", CTL_ANN_STRING, 0, 0,
+    [CTL_ANN_UP_VHOST] = {"upstream-vhost", CTL_ANN_STRING, 0, 0,
                  offsetof(ctl_ann_upstream, upstream_vhost), 0},
-    [K_PROTOCOL] = {"backend-protocol", CTL_ANN_STRING, 0, 0,
+    [CTL_ANN_UP_PROTOCOL] = {"backend-protocol", CTL_ANN_STRING, 0, 0,
                     offsetof(ctl_ann_upstream, protocol_text), 0},
-    [K_SERVICE_UPSTREAM] = {"service-upstream", CTL_ANN_BOOL, 0, 0,
+    [CTL_ANN_UP_SERVICE_UPSTREAM] = {"service-upstream", CTL_ANN_BOOL, 0, 0,
                             offsetof(ctl_ann_upstream, service_upstream), 0},
 };
 
@@ -118,8 +104,8 @@ next_condition(const char *word, size_t n)
 
 /* "error timeout http_502": space-separated, as nginx's directive; "off"
  * only alone.  -1 on an unknown word or an empty list. */
-static int
-parse_next_upstream(const char *s, uint32_t *out)
+int
+ctl_ann_parse_next_upstream(const char *s, uint32_t *out)
 {
     uint32_t mask = 0;
 
@@ -180,7 +166,7 @@ upstream_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn, void *ctx,
     (void)warn;
     (void)ctx;
     if (u->next_upstream_text != NULL &&
-        parse_next_upstream(u->next_upstream_text, &u->next_upstream) != 0) {
+        ctl_ann_parse_next_upstream(u->next_upstream_text, &u->next_upstream) != 0) {
         set_error(e, "proxy-next-upstream", u->next_upstream_text,
                   "must be space-separated conditions among error, timeout, "
                   "invalid_header, http_500, http_502, http_503, http_504, "

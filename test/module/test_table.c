@@ -43,7 +43,9 @@
  * weight=N total=N header=NAME header-value=V header-pattern=RE
  * cookie=NAME affinity=legacy.  Config keys: http-redirect-code=N
  * limit-req-status=N limit-conn-status=N body-size=BYTES hsts-max-age=N
- * lb=round_robin|ewma custom-errors=CODE[,CODE...] flags=TBL_CFG_BITS
+ * lb=round_robin|ewma custom-errors=CODE[,CODE...] read-timeout=MS
+ * forwarded-for-header=NAME allow=CIDRS deny=CIDRS block=CIDRS
+ * real-ip=CIDRS flags=TBL_CFG_BITS
  * (0x.. replaces the default hsts, includeSubDomains and ssl-redirect).
  *
  *   shmingress-test-table publish DIR SPEC            prints the generation
@@ -622,36 +624,59 @@ add_canary(spec_state *s, int line, char **tok, int ntok)
 }
 
 static int
+set_config_key(tbl_config_spec *g, tbl_cidr cidrs[][MAX_CIDRS],
+               const char *key, const char *value)
+{
+    if (strcmp(key, "http-redirect-code") == 0) {
+        g->http_redirect_code = (uint16_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "limit-req-status") == 0) {
+        g->limit_req_status_code = (uint16_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "limit-conn-status") == 0) {
+        g->limit_conn_status_code = (uint16_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "body-size") == 0) {
+        g->body_size_max = strtoull(value, NULL, 10);
+    } else if (strcmp(key, "hsts-max-age") == 0) {
+        g->hsts_max_age = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "lb") == 0 && load_balance_of(value) >= 0) {
+        g->load_balance = (uint8_t)load_balance_of(value);
+    } else if (strcmp(key, "custom-errors") == 0) {
+        return custom_errors_bits(value, g->custom_errors);
+    } else if (strcmp(key, "flags") == 0) {
+        g->flags = (uint32_t)strtoul(value, NULL, 0);
+    } else if (strcmp(key, "read-timeout") == 0) {
+        g->read_timeout_ms = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "forwarded-for-header") == 0) {
+        g->forwarded_for_header = value;
+    } else if (strcmp(key, "allow") == 0) {
+        g->allow = cidrs[0];
+        return parse_cidrs(value, cidrs[0], &g->allow_count);
+    } else if (strcmp(key, "deny") == 0) {
+        g->deny = cidrs[1];
+        return parse_cidrs(value, cidrs[1], &g->deny_count);
+    } else if (strcmp(key, "block") == 0) {
+        g->block = cidrs[2];
+        return parse_cidrs(value, cidrs[2], &g->block_count);
+    } else if (strcmp(key, "real-ip") == 0) {
+        g->real_ip = cidrs[3];
+        return parse_cidrs(value, cidrs[3], &g->real_ip_count);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static int
 set_config(spec_state *s, int line, char **tok, int ntok)
 {
     tbl_config_spec spec;
+    tbl_cidr        cidrs[4][MAX_CIDRS]; /* allow, deny, block, real-ip */
     const char     *key, *value;
     int             i;
 
     tbl_config_spec_defaults(&spec);
     for (i = 1; i < ntok; i++) {
         key = key_value(tok[i], &value);
-        if (value == NULL) {
-            return fail(s, line, "bad config key", key);
-        } else if (strcmp(key, "http-redirect-code") == 0) {
-            spec.http_redirect_code = (uint16_t)strtoul(value, NULL, 10);
-        } else if (strcmp(key, "limit-req-status") == 0) {
-            spec.limit_req_status_code = (uint16_t)strtoul(value, NULL, 10);
-        } else if (strcmp(key, "limit-conn-status") == 0) {
-            spec.limit_conn_status_code = (uint16_t)strtoul(value, NULL, 10);
-        } else if (strcmp(key, "body-size") == 0) {
-            spec.body_size_max = strtoull(value, NULL, 10);
-        } else if (strcmp(key, "hsts-max-age") == 0) {
-            spec.hsts_max_age = (uint32_t)strtoul(value, NULL, 10);
-        } else if (strcmp(key, "custom-errors") == 0) {
-            if (custom_errors_bits(value, spec.custom_errors) != 0) {
-                return fail(s, line, "bad custom errors", value);
-            }
-        } else if (strcmp(key, "lb") == 0 && load_balance_of(value) >= 0) {
-            spec.load_balance = (uint8_t)load_balance_of(value);
-        } else if (strcmp(key, "flags") == 0) {
-            spec.flags = (uint32_t)strtoul(value, NULL, 0);
-        } else {
+        if (value == NULL || set_config_key(&spec, cidrs, key, value) != 0) {
             return fail(s, line, "bad config key", key);
         }
     }
