@@ -85,8 +85,20 @@ def baseline_conf(shm_state, ports, base_state, base_ports, backend_port,
                    if "X-Forwarded-Prefix" not in line)
     text = text.replace("shmingress_balancer;",
                         "server 127.0.0.1:%d;" % backend_port)
+    # every bench route speaks HTTP; the custom-error location keeps its
+    # proxy_pass and loses only the module directive
+    text = text.replace("$shmingress_proxy_scheme", "http")
+    text = text.replace("$shmingress_grpc_scheme", "grpc")
+    text = "".join(line + "\n" for line in text.splitlines()
+                   if "shmingress_custom_error;" not in line)
     text = re.sub(r"\$shmingress_\w+", "$proxy_host", text)
     text = text.replace("shmingress_health;", "return 200;")
+
+    # the external-auth location serves no route of the benchmark
+    auth = text.find("location = /_shmingress_auth {")
+    if auth >= 0:
+        close = matching_brace(text, text.index("{", auth))
+        text = text[:auth] + text[close + 1:]
 
     route = re.search(r"location / \{\s*shmingress_route;\n", text)
     if route is None:

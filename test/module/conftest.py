@@ -189,7 +189,7 @@ class Nginx:
         return int(out.stdout)
 
     def request(self, path="/", host=None, port=None, headers=None,
-                method="GET", version=None, conn=None):
+                method="GET", version=None, conn=None, body=None):
         """One request on a fresh connection (or on conn)."""
         own = conn is None
         if own:
@@ -204,7 +204,7 @@ class Nginx:
             conn.putheader("Host", host)
         for name, value in (headers or {}).items():
             conn.putheader(name, value)
-        conn.endheaders()
+        conn.endheaders(body)
         resp = conn.getresponse()
         body = resp.read()
         result = Response(resp.status, resp.headers, body)
