@@ -1,9 +1,10 @@
 """custom-http-errors and default-backend end to end, from
 examples/custom-errors.yaml: listed codes served by the default backend
 with ingress-nginx's headers, other codes untouched, a Service without
-pods covered by the default backend; and the failure paths: invalid
-codes rejected (the previous version keeps being served), a default
-backend in another namespace ignored with a warning.
+pods covered by the default backend; the failure paths: invalid codes
+rejected (the previous version keeps being served), a default backend in
+another namespace ignored with a warning; and the ConfigMap's
+custom-http-errors served by --default-backend-service.
 """
 
 import time
@@ -74,3 +75,46 @@ def test_failure_paths(clusters):
     assert r.service is None  # nginx's own page: no default backend
     assert d.log_lines(c, "annotation ignored", "demo/elsewhere",
                        "default-backend")
+
+
+def configmap(codes):
+    return ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+            "  name: settings\n  namespace: ingress\ndata:\n"
+            '  custom-http-errors: "%s"\n' % codes)
+
+
+def test_configmap_codes_and_global_default_backend(clusters):
+    """The ConfigMap's custom-http-errors apply to Ingresses without their
+    own list, served by --default-backend-service; a ConfigMap change is
+    served without a reload."""
+    c = clusters(flags=["--configmap", "ingress/settings",
+                        "--default-backend-service", "demo/fallback"])
+    ports = {}
+    for demo_port, (svc, pods) in d.DEMO_PODS.items():
+        ports[demo_port] = c.backends.add(svc, namespace="demo",
+                                          pods=pods).port
+    c.demo_ports = ports
+    for name in d.BASE_FILES + (FILE,):
+        c.manifests.write_raw(name, d.example_text(name, ports))
+    c.manifests.write_raw("settings.yaml", configmap("502,404"))
+    c.start()
+    c.expect("shop.example.com", "/api/items", "service:api",
+             deadline=h.START_DEADLINE)
+
+    # shop.example.com has no list of its own: the ConfigMap's
+    r = c.expect("shop.example.com", "/__status/404", "service:fallback")
+    assert r.echoed_header("X-Code") == "404"
+    assert r.echoed_header("X-Service-Name") == "web"
+    r = c.request("shop.example.com", "/__status/500")
+    assert r.status == 500 and r.service == "web"
+    # errors.example.com lists its own codes (404,503): 502 is not one
+    r = c.request("errors.example.com", "/__status/502")
+    assert r.status == 502 and r.service == "web"
+
+    workers = c.worker_pids()
+    c.manifests.write_raw("settings.yaml", configmap("500"))
+    r = c.expect("shop.example.com", "/__status/500", "service:fallback")
+    assert r.echoed_header("X-Code") == "500"
+    r = c.expect("shop.example.com", "/__status/404", "404")
+    assert r.service == "web"
+    assert c.worker_pids() == workers
