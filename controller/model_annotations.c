@@ -347,6 +347,7 @@ ctl_canary_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
             bd->stats->ingresses_skipped++;
         return valid;
     }
+    ctl_ingress_service_upstream(info);
     h = ctl_vec_push(&bd->ann->canaries);
     if (h == NULL)
         return -1;
@@ -568,37 +569,57 @@ ctl_annotations_prepare(ctl_build *bd, ctl_vec *claims)
 
 /* --- emit */
 
-/* Every policy carries resolved upstream settings (the defaults when
- * the Ingress sets none): the module applies a policy's as a whole. */
+/* Every policy carries resolved upstream settings: what the Ingress
+ * sets, else the ConfigMap's (the module applies a policy's as a whole,
+ * and a ConfigMap change reaches every policy through a rebuild). */
 static void
-upstream_spec_of(const ctl_ann_upstream *u, tbl_policy_spec *s)
+upstream_spec_of(const ctl_build *bd, const ctl_ann_upstream *u,
+                 tbl_policy_spec *s)
 {
-    s->connect_timeout_ms = (uint32_t)(u->connect_timeout * 1000);
-    s->send_timeout_ms = (uint32_t)(u->send_timeout * 1000);
-    s->read_timeout_ms = (uint32_t)(u->read_timeout * 1000);
-    s->body_size_max = (uint64_t)u->body_size;
-    s->next_upstream = u->next_upstream;
-    s->next_upstream_tries = (uint32_t)u->next_upstream_tries;
-    s->next_upstream_timeout_ms = (uint32_t)(u->next_upstream_timeout * 1000);
-    if (u->buffering)
+    const tbl_config_spec *g = bd->config;
+
+#define UP_SET(bit) CTL_ANN_IS_SET(u, CTL_ANN_UP_##bit)
+    s->connect_timeout_ms = UP_SET(CONNECT)
+                                ? (uint32_t)(u->connect_timeout * 1000)
+                                : g->connect_timeout_ms;
+    s->send_timeout_ms = UP_SET(SEND) ? (uint32_t)(u->send_timeout * 1000)
+                                      : g->send_timeout_ms;
+    s->read_timeout_ms = UP_SET(READ) ? (uint32_t)(u->read_timeout * 1000)
+                                      : g->read_timeout_ms;
+    s->body_size_max = UP_SET(BODY) ? (uint64_t)u->body_size
+                                    : g->body_size_max;
+    s->next_upstream = UP_SET(NEXT) ? u->next_upstream : g->next_upstream;
+    s->next_upstream_tries = UP_SET(TRIES)
+                                 ? (uint32_t)u->next_upstream_tries
+                                 : g->next_upstream_tries;
+    s->next_upstream_timeout_ms =
+        UP_SET(NEXT_TIMEOUT) ? (uint32_t)(u->next_upstream_timeout * 1000)
+                             : g->next_upstream_timeout_ms;
+    if (UP_SET(BUFFERING) ? u->buffering
+                          : (g->flags & TBL_CFG_PROXY_BUFFERING) != 0)
         s->flags |= TBL_POL_PROXY_BUFFERING;
+#undef UP_SET
     s->upstream_vhost = u->upstream_vhost;
     s->backend_protocol = u->protocol;
 }
 
 /* Source ranges, and CORS as the module answers it: the controller
- * resolves every default, so the module never merges. */
+ * resolves every default, so the module never merges.  An Ingress's own
+ * allowlist or denylist replaces the ConfigMap's, as in ingress-nginx. */
 static void
-access_spec_of(const ctl_annotations *v, tbl_policy_spec *s)
+access_spec_of(const ctl_build *bd, const ctl_annotations *v,
+               tbl_policy_spec *s)
 {
     const ctl_ann_cors *c = &v->cors;
+    const tbl_config_spec *g = bd->config;
 
     if (v->access.denied)
         s->flags |= TBL_POL_DENIED;
-    s->allow = v->access.allow.v;
-    s->allow_count = v->access.allow.n;
-    s->deny = v->access.deny.v;
-    s->deny_count = v->access.deny.n;
+    s->allow = v->access.allow.n > 0 ? v->access.allow.v : g->allow;
+    s->allow_count = v->access.allow.n > 0 ? v->access.allow.n
+                                           : g->allow_count;
+    s->deny = v->access.deny.n > 0 ? v->access.deny.v : g->deny;
+    s->deny_count = v->access.deny.n > 0 ? v->access.deny.n : g->deny_count;
     if (!c->enabled)
         return;
     s->flags |= TBL_POL_CORS;
@@ -661,8 +682,8 @@ extauth_spec_of(const ctl_ann_extauth *a, tbl_policy_spec *s)
 }
 
 static void
-policy_spec_of(const ctl_annotations *v, uint32_t ssl_flags,
-               tbl_policy_spec *s)
+policy_spec_of(const ctl_build *bd, const ctl_annotations *v,
+               uint32_t ssl_flags, tbl_policy_spec *s)
 {
     tbl_policy_spec_init(s);
     s->flags |= ssl_flags;
@@ -683,9 +704,46 @@ policy_spec_of(const ctl_annotations *v, uint32_t ssl_flags,
     s->limit_connections = (uint32_t)v->ratelimit.connections;
     s->limit_allow = v->ratelimit.allow.v;
     s->limit_allow_count = v->ratelimit.allow.n;
-    access_spec_of(v, s);
-    upstream_spec_of(&v->upstream, s);
+    access_spec_of(bd, v, s);
+    upstream_spec_of(bd, &v->upstream, s);
     extauth_spec_of(&v->extauth, s);
+    memcpy(s->custom_errors, v->custom_errors.codes,
+           sizeof(s->custom_errors));
+}
+
+/*
+ * The default-backend annotation's backend: port 80 of a Service in the
+ * Ingress's namespace (ingress-nginx's rule); another namespace is
+ * refused, with a warning, rather than reaching across namespaces.
+ */
+static uint32_t
+default_backend_of(ctl_build *bd, const ctl_ingress *ing)
+{
+    const char *d = ing->info->values.custom_errors.default_backend;
+    const char *ns = ing->obj->namespace_, *slash;
+    ctl_backend_ref ref;
+
+    if (d == NULL)
+        return TBL_NONE;
+    slash = strchr(d, '/');
+    if (slash != NULL &&
+        (strlen(ns) != (size_t)(slash - d) || strncmp(d, ns, strlen(ns)))) {
+        char q[300];
+
+        ctl_log_object(CTL_LOG_WARN, "annotation ignored", ing->obj,
+                       "key=\"default-backend\" value=\"%s\" "
+                       "reason=\"the Service must be in the Ingress's "
+                       "namespace\"", ctl_log_quote(d, q, sizeof(q)));
+        ctl_model_problem(bd, ing->obj, "AnnotationWarning",
+                          "default-backend: \"%s\" is not in namespace "
+                          "%s; ignored", d, ns);
+        return TBL_NONE;
+    }
+    memset(&ref, 0, sizeof(ref));
+    ref.service = slash ? slash + 1 : d;
+    ref.port_number = 80;
+    ctl_backend_ref_hash(&ref, ns);
+    return ctl_backend_resolve_annotated(bd, ns, &ref, ing->obj);
 }
 
 /* Cookie affinity wins over upstream-hash-by, which wins over
@@ -730,7 +788,8 @@ needs_policy(const ctl_annotations *v, bool ssl_differs)
            r->app_root != NULL || v->access.denied ||
            v->access.allow.n > 0 || v->access.deny.n > 0 ||
            v->cors.enabled || v->upstream.set != 0 || v->balance.set != 0 ||
-           ssl_differs || v->auth.type != TBL_AUTH_NONE || v->auth.denied ||
+           v->custom_errors.set != 0 || ssl_differs ||
+           v->auth.type != TBL_AUTH_NONE || v->auth.denied ||
            v->extauth.url != NULL;
 }
 
@@ -771,7 +830,8 @@ policy_of(ctl_build *bd, uint32_t ingress)
     ssl = ssl_flags_of(bd, &v->ssl_redirect);
     if (!needs_policy(v, ssl != ssl_flags_default(bd)))
         return TBL_NONE;
-    policy_spec_of(v, ssl, &spec);
+    policy_spec_of(bd, v, ssl, &spec);
+    spec.default_backend = default_backend_of(bd, ing);
     balance_spec_of(bd, &v->balance, &spec);
     /* out of memory for the auth lines: deny rather than serve open */
     if (ctl_auth_spec(bd, ing->obj, &v->auth, &spec, &secret,

@@ -12,7 +12,10 @@
  * are logged once per build and cost O(endpoints) in total.  A backend
  * that cannot be resolved is still added, flagged, so that its routes
  * answer 503 instead of disappearing.  ExternalName Services are not
- * resolved yet (their routes answer 503).
+ * resolved yet (their routes answer 503).  A reference with service-
+ * upstream gets the Service's clusterIP and port as its one endpoint; a
+ * headless Service (clusterIP None) has none, so it keeps its
+ * EndpointSlices, with a warning, as ingress-nginx does.
  */
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -412,6 +415,8 @@ typedef struct {
 /* A Service as parsed, cached on its store object until it changes. */
 typedef struct {
     bool         external_name;
+    uint8_t      cluster_family; /* 4 or 6; 0: headless or unusable */
+    uint8_t      cluster_addr[16];
     uint32_t     port_count;
     service_port ports[];
 } service_info;
@@ -420,6 +425,18 @@ static void
 service_info_free(void *si)
 {
     free(si);
+}
+
+/* spec.clusterIP: an IPv4 or IPv6 address, or "None" (headless). */
+static void
+read_cluster_ip(service_info *si, const char *ip)
+{
+    if (ip == NULL)
+        return;
+    if (parse_address(4, ip, si->cluster_addr))
+        si->cluster_family = 4;
+    else if (parse_address(6, ip, si->cluster_addr))
+        si->cluster_family = 6;
 }
 
 static service_info *
@@ -435,6 +452,7 @@ parse_service(const ctl_object *svc)
     if (si == NULL)
         return NULL;
     si->external_name = type != NULL && strcmp(type, "ExternalName") == 0;
+    read_cluster_ip(si, ctl_json_string(spec, "clusterIP"));
     cJSON_ArrayForEach(p, ports)
     {
         service_port *sp = &si->ports[si->port_count++];
@@ -541,6 +559,34 @@ format_port_ref(const ctl_backend_ref *ref, char *buf, size_t buflen)
         snprintf(buf, buflen, "%u", ref->port_number);
 }
 
+/* service-upstream: the clusterIP and the Service port as the only
+ * endpoint, in bd->endpoints; false for a Service without a clusterIP
+ * (logged: its EndpointSlices are used instead). */
+static bool
+cluster_ip_endpoint(ctl_build *bd, const char *ns, const ctl_backend_ref *ref,
+                    const service_info *si, const service_port *port,
+                    const ctl_object *obj)
+{
+    tbl_endpoint *ep;
+
+    if (si->cluster_family == 0) {
+        ctl_log_object(CTL_LOG_WARN, "service-upstream ignored", obj,
+                       "service=%s/%s reason=\"the Service has no "
+                       "clusterIP (headless); its endpoints are used\"",
+                       ns, ref->service);
+        return false;
+    }
+    bd->endpoints.len = 0;
+    ep = ctl_vec_push(&bd->endpoints);
+    if (ep == NULL)
+        return false;
+    memcpy(ep->addr, si->cluster_addr, sizeof(ep->addr));
+    ep->family = si->cluster_family;
+    ep->port = port->port;
+    ep->flags = TBL_EP_READY | TBL_EP_SERVING;
+    return true;
+}
+
 /* Builds the spec for one reference; problems are logged against obj,
  * the first object that referenced it.  Returns -1 when out of memory;
  * endpoints stay in bd->endpoints until the next call. */
@@ -577,7 +623,9 @@ resolve_spec(ctl_build *bd, const char *ns, const ctl_backend_ref *ref,
     } else {
         spec->port = port->port;
         spec->port_name = port->name;
-        if (collect_endpoints(bd, ns, ref, port->name, port->target) != 0)
+        if ((!ref->cluster_ip ||
+             !cluster_ip_endpoint(bd, ns, ref, si, port, obj)) &&
+            collect_endpoints(bd, ns, ref, port->name, port->target) != 0)
             return -1;
         spec->endpoints = bd->endpoints.data;
         spec->endpoint_count = bd->endpoints.len;
@@ -607,6 +655,7 @@ refs_equal(const char *a_ns, const ctl_backend_ref *a, const char *b_ns,
 {
     return strcmp(a->service, b->service) == 0 && strcmp(a_ns, b_ns) == 0 &&
            a->port_number == b->port_number &&
+           a->cluster_ip == b->cluster_ip &&
            (a->port_name == NULL
                 ? b->port_name == NULL
                 : b->port_name != NULL &&
@@ -739,6 +788,28 @@ ctl_backend_resolve(ctl_build *bd, const char *ns, const ctl_backend_ref *ref,
 
     if (r == NULL || report_backend(bd, obj, ns, ref, r->flags, path) < 0)
         return TBL_NONE;
+    return r->backend;
+}
+
+uint32_t
+ctl_backend_resolve_annotated(ctl_build *bd, const char *ns,
+                              const ctl_backend_ref *ref,
+                              const ctl_object *obj)
+{
+    const resolved_backend *r = resolve_cached(bd, ns, ref, obj);
+
+    if (r == NULL)
+        return TBL_NONE;
+    if (r->flags & TBL_BACKEND_SERVICE_MISSING)
+        ctl_model_problem(bd, obj, "ServiceNotFound",
+                          "metadata.annotations[default-backend]=\"%s\": "
+                          "Service %s/%s not found",
+                          ref->service, ns, ref->service);
+    else if (r->flags & TBL_BACKEND_PORT_MISSING)
+        ctl_model_problem(bd, obj, "PortNotFound",
+                          "metadata.annotations[default-backend]=\"%s\": "
+                          "Service %s/%s has no port 80",
+                          ref->service, ns, ref->service);
     return r->backend;
 }
 

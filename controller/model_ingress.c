@@ -548,6 +548,16 @@ ctl_ingress_spec_read(ctl_build *bd, const ctl_object *ing,
     return 1;
 }
 
+void
+ctl_ingress_service_upstream(ctl_ingress_info *info)
+{
+    bool on = info->values.upstream.service_upstream;
+
+    info->default_backend.cluster_ip = on;
+    for (size_t i = 0; i < info->paths.len; i++)
+        CTL_VEC_AT(&info->paths, ctl_path, i)->backend.cluster_ip = on;
+}
+
 int
 ctl_ingress_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
 {
@@ -557,6 +567,7 @@ ctl_ingress_add(ctl_build *bd, const ctl_object *ing, ctl_ingress_info *info)
 
     if (valid != 1)
         return valid;
+    ctl_ingress_service_upstream(info);
     for (size_t i = 0; i < info->paths.len; i++) {
         ctl_path *p = ctl_vec_push(&bd->paths);
 

@@ -103,6 +103,8 @@ typedef struct {
     const char *service;      /* NULL: a resource backend (not served) */
     const char *port_name;    /* NULL when the port is by number      */
     uint32_t    port_number;  /* 0 when the port is by name           */
+    bool        cluster_ip;   /* service-upstream: the Service's
+                                 clusterIP is the one endpoint        */
     uint64_t    service_hash; /* of namespace and service             */
     uint64_t    hash;         /* of namespace, service and port       */
 } ctl_backend_ref;
@@ -198,9 +200,12 @@ typedef struct ctl_build {
     /* model_annotations.c: canaries, regex hosts, policies */
     struct ctl_ann_build   *ann;
 
-    /* model_config.c: the ConfigMap's TBL_CFG_* flags, set before the
-     * routes so that policies resolve ssl-redirect against them */
+    /* model_config.c: the ConfigMap's TBL_CFG_* flags and settings, set
+     * before the routes so that policies resolve what their annotations
+     * leave unset (ssl-redirect, proxy settings, source ranges) against
+     * them */
     uint32_t                config_flags;
+    const tbl_config_spec  *config;
     /* and its load-balance (TBL_LB_*), which policies carry when the
      * Ingress does not say */
     uint8_t                 config_load_balance;
@@ -272,6 +277,8 @@ int ctl_ingress_spec_read(ctl_build *bd, const ctl_object *ing,
 
 int ctl_ingress_add(ctl_build *bd, const ctl_object *ing,
                     ctl_ingress_info *info);
+/* Marks the backends of a served version with its service-upstream. */
+void ctl_ingress_service_upstream(ctl_ingress_info *info);
 
 /* Logs and reports each spec.tls[].secretName of an Ingress that names
  * a Secret the store does not have. */
@@ -351,6 +358,13 @@ uint32_t ctl_backend_resolve(ctl_build *bd, const char *ns,
                              const ctl_backend_ref *ref,
                              const ctl_object *obj, const ctl_path *path);
 
+/* The backend of a default-backend annotation (port 80 of Service
+ * ref->service in ns): like ctl_backend_resolve, but a missing Service
+ * is reported against the annotation.  TBL_NONE only when out of
+ * memory. */
+uint32_t ctl_backend_resolve_annotated(ctl_build *bd, const char *ns,
+                                       const ctl_backend_ref *ref,
+                                       const ctl_object *obj);
 /* --default-backend-service: the global fallback, or none (404). */
 int ctl_backend_set_global_default(ctl_build *bd);
 

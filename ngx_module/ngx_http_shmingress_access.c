@@ -1,14 +1,14 @@
 
 /*
- * ngx_http_shmingress_access.c -- a route policy's source ranges.
+ * ngx_http_shmingress_access.c -- a route's source ranges: its policy's,
+ * or for a route without a policy the ConfigMap's global ones.
  *
- * In the ACCESS phase, after the realip module (when configured) has put
- * the forwarded client address into r->connection->sockaddr, the
- * client's address is checked against the policy's denylist first and
- * then its allowlist: either refusal answers 403, like ingress-nginx's
- * "deny ...; allow ...; deny all;".  A policy the controller marked
- * DENIED (a range that did not parse, or another fail-closed value)
- * answers 503 whatever the address.  Which routes carry which ranges is
+ * In the ACCESS phase, after _realip.c has put the client address into
+ * r->connection->sockaddr, the client's address is checked against the
+ * denylist first and then the allowlist: either refusal answers 403,
+ * like ingress-nginx's "deny ...; allow ...; deny all;".  A policy the
+ * controller marked DENIED (a range that did not parse, or another
+ * fail-closed value) answers 503 whatever the address.  Which routes carry which ranges is
  * the controller's decision; this file only matches addresses.  Basic
  * authentication (_auth.c) follows the ranges.
  */
@@ -21,9 +21,18 @@
 #include "ngx_http_shmingress_module.h"
 
 
+/* The allowlist and denylist that apply to a route. */
+typedef struct {
+    uint32_t  allow_first;
+    uint32_t  allow_count;
+    uint32_t  deny_first;
+    uint32_t  deny_count;
+} ngx_http_shmingress_ranges_t;
+
+
 static ngx_int_t ngx_http_shmingress_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_shmingress_access_allowed(ngx_http_request_t *r,
-    const tbl_view *v, const tbl_policy *pol);
+    const tbl_view *v, const ngx_http_shmingress_ranges_t *ranges);
 
 
 ngx_int_t
@@ -49,26 +58,43 @@ static ngx_int_t
 ngx_http_shmingress_access_handler(ngx_http_request_t *r)
 {
     const tbl_policy           *pol;
+    const tbl_config           *cf;
     ngx_http_shmingress_ctx_t  *ctx;
+    ngx_http_shmingress_ranges_t  ranges;
 
     ctx = ngx_http_shmingress_get_ctx(r);
 
-    if (ctx == NULL || ctx->policy == NULL || ctx->table == NULL) {
+    if (ctx == NULL || !ctx->routed || ctx->table == NULL) {
         return NGX_DECLINED;
     }
 
     pol = ctx->policy;
 
-    if (pol->flags & TBL_POL_DENIED) {
+    if (pol && (pol->flags & TBL_POL_DENIED)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "route of ingress %V/%V denied: its annotations "
-                      "or the Secret they name were unusable", &ctx->ingress_namespace,
-                      &ctx->ingress_name);
+                      "or the Secret they name were unusable",
+                      &ctx->ingress_namespace, &ctx->ingress_name);
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    if ((pol->deny_count || pol->allow_count)
-        && !ngx_http_shmingress_access_allowed(r, &ctx->table->view, pol))
+    if (pol) {
+        ranges.allow_first = pol->allow_first;
+        ranges.allow_count = pol->allow_count;
+        ranges.deny_first = pol->deny_first;
+        ranges.deny_count = pol->deny_count;
+
+    } else {
+        cf = tbl_view_config(&ctx->table->view);
+        ranges.allow_first = cf->allow_first;
+        ranges.allow_count = cf->allow_count;
+        ranges.deny_first = cf->deny_first;
+        ranges.deny_count = cf->deny_count;
+    }
+
+    if ((ranges.deny_count || ranges.allow_count)
+        && !ngx_http_shmingress_access_allowed(r, &ctx->table->view,
+                                               &ranges))
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "access forbidden by the source ranges of "
@@ -79,52 +105,35 @@ ngx_http_shmingress_access_handler(ngx_http_request_t *r)
 
     /* credentials only from clients the ranges admit */
 
-    return ngx_http_shmingress_auth_basic(r, ctx);
+    return pol ? ngx_http_shmingress_auth_basic(r, ctx) : NGX_DECLINED;
 }
 
 
 /* Deny wins over allow; a client that is not an IP (a unix socket) is
- * on no list, so only a policy without an allowlist lets it in. */
+ * on no list, so only a route without an allowlist lets it in. */
 static ngx_int_t
 ngx_http_shmingress_access_allowed(ngx_http_request_t *r, const tbl_view *v,
-    const tbl_policy *pol)
+    const ngx_http_shmingress_ranges_t *ranges)
 {
-    int                   family;
-    const uint8_t        *addr;
-    struct sockaddr_in   *sin;
-#if (NGX_HAVE_INET6)
-    struct sockaddr_in6  *sin6;
-#endif
+    ngx_uint_t      family;
+    const uint8_t  *addr;
 
-    switch (r->connection->sockaddr->sa_family) {
+    family = ngx_http_shmingress_client_addr(r->connection->sockaddr, &addr);
 
-    case AF_INET:
-        sin = (struct sockaddr_in *) r->connection->sockaddr;
-        addr = (const uint8_t *) &sin->sin_addr;
-        family = 4;
-        break;
-
-#if (NGX_HAVE_INET6)
-    case AF_INET6:
-        sin6 = (struct sockaddr_in6 *) r->connection->sockaddr;
-        addr = sin6->sin6_addr.s6_addr;
-        family = 6;
-        break;
-#endif
-
-    default:
-        return pol->allow_count == 0;
+    if (family == 0) {
+        return ranges->allow_count == 0;
     }
 
-    if (pol->deny_count
-        && tbl_cidr_match(v, pol->deny_first, pol->deny_count, addr, family))
+    if (ranges->deny_count
+        && tbl_cidr_match(v, ranges->deny_first, ranges->deny_count, addr,
+                          (int) family))
     {
         return 0;
     }
 
-    if (pol->allow_count
-        && !tbl_cidr_match(v, pol->allow_first, pol->allow_count, addr,
-                           family))
+    if (ranges->allow_count
+        && !tbl_cidr_match(v, ranges->allow_first, ranges->allow_count, addr,
+                           (int) family))
     {
         return 0;
     }

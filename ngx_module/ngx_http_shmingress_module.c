@@ -95,6 +95,13 @@ static ngx_command_t  ngx_http_shmingress_commands[] = {
       0,
       NULL },
 
+    { ngx_string("shmingress_custom_error"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_shmingress_custom_error,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("shmingress_ssl_cache_size"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -197,6 +204,12 @@ ngx_http_shmingress_route_handler(ngx_http_request_t *r)
 
     ngx_http_shmingress_table_pin(t);
     ctx->table = t;
+
+    rc = ngx_http_shmingress_realip(r, &t->view);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
 
     /* nginx's validated Host: lower-case, port and trailing dot removed */
 
@@ -347,6 +360,10 @@ ngx_http_shmingress_decide(ngx_http_request_t *r,
         }
     }
 
+    if (ngx_http_shmingress_errors_prepare(r, ctx, v, &be) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (be == NULL) {
         return ngx_http_shmingress_respond(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                            &ngx_http_shmingress_no_backend);
@@ -372,7 +389,7 @@ ngx_http_shmingress_decide(ngx_http_request_t *r,
     ngx_memcpy(ctx->endpoints, &v->endpoints[be->endpoint_first],
                ctx->nendpoints * sizeof(tbl_endpoint));
 
-    return NGX_DECLINED;
+    return ngx_http_shmingress_protocol_pass(r, ctx);
 }
 
 
@@ -559,6 +576,9 @@ ngx_http_shmingress_preconfiguration(ngx_conf_t *cf)
 #endif
 
     if (ngx_http_shmingress_upstream_add_variables(cf) != NGX_OK
+        || ngx_http_shmingress_realip_add_variables(cf) != NGX_OK
+        || ngx_http_shmingress_protocol_add_variables(cf) != NGX_OK
+        || ngx_http_shmingress_errors_add_variables(cf) != NGX_OK
         || ngx_http_shmingress_extauth_add_variables(cf) != NGX_OK)
     {
         return NGX_ERROR;
@@ -607,6 +627,7 @@ ngx_http_shmingress_postconfiguration(ngx_conf_t *cf)
         || ngx_http_shmingress_access_init(cf) != NGX_OK
         || ngx_http_shmingress_cors_init(cf) != NGX_OK
         || ngx_http_shmingress_ssl_redirect_init(cf) != NGX_OK
+        || ngx_http_shmingress_errors_init(cf) != NGX_OK
         || ngx_http_shmingress_affinity_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
@@ -671,6 +692,7 @@ ngx_http_shmingress_create_loc_conf(ngx_conf_t *cf)
     }
 
     slcf->route = NGX_CONF_UNSET;
+    slcf->custom_error = NGX_CONF_UNSET;
 
     return slcf;
 }
@@ -683,6 +705,7 @@ ngx_http_shmingress_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_shmingress_loc_conf_t  *conf = child;
 
     ngx_conf_merge_value(conf->route, prev->route, 0);
+    ngx_conf_merge_value(conf->custom_error, prev->custom_error, 0);
 
     return NGX_CONF_OK;
 }

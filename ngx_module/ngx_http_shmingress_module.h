@@ -120,6 +120,18 @@ typedef struct {
 
     /* the auth subrequest and its answer, once asked */
     ngx_http_shmingress_extauth_t  *extauth;
+
+    /* backend-protocol (tbl_backend_protocol) */
+    ngx_uint_t                      protocol;
+
+    /* custom-http-errors: the bitmap in the pinned table (NULL: none),
+     * the default backend's endpoints (r->pool copy; none: nginx's own
+     * error page), and the intercepted code once serving the error */
+    const uint64_t                 *custom_errors;
+    tbl_endpoint                   *error_endpoints;
+    ngx_uint_t                      nerror_endpoints;
+    uint64_t                        error_backend_id;
+    ngx_uint_t                      error_code;
 } ngx_http_shmingress_ctx_t;
 
 
@@ -133,6 +145,7 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                      route;
+    ngx_flag_t                      custom_error;
 } ngx_http_shmingress_loc_conf_t;
 
 
@@ -185,6 +198,12 @@ ngx_int_t ngx_http_shmingress_limit_init(ngx_conf_t *cf, size_t size);
 
 ngx_int_t ngx_http_shmingress_access_init(ngx_conf_t *cf);
 
+ngx_uint_t ngx_http_shmingress_client_addr(struct sockaddr *sa,
+    const uint8_t **addr);
+ngx_int_t ngx_http_shmingress_realip(ngx_http_request_t *r,
+    const tbl_view *v);
+ngx_int_t ngx_http_shmingress_realip_add_variables(ngx_conf_t *cf);
+
 ngx_int_t ngx_http_shmingress_auth_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_auth_basic(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx);
@@ -203,6 +222,21 @@ ngx_int_t ngx_http_shmingress_upstream_apply(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx);
 ngx_int_t ngx_http_shmingress_upstream_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_upstream_init(ngx_conf_t *cf);
+
+ngx_int_t ngx_http_shmingress_protocol_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_protocol_pass(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx);
+void ngx_http_shmingress_protocol_apply(ngx_http_request_t *r);
+
+char *ngx_http_shmingress_custom_error(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_shmingress_errors_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_errors_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_errors_prepare(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
+    const tbl_backend **be);
+ngx_int_t ngx_http_shmingress_errors_apply(ngx_http_request_t *r,
+    ngx_http_shmingress_ctx_t *ctx, ngx_http_upstream_conf_t *conf);
 
 ngx_int_t ngx_http_shmingress_ssl_redirect_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_shmingress_ssl_redirect(ngx_http_request_t *r,

@@ -12,7 +12,8 @@
  * Content-Length when routing, and counted by a request body filter for
  * chunked bodies, so the location's client_max_body_size must be 0.
  * A route without a policy (or with one that carries no upstream
- * settings) keeps the location's values and the CONFIG body size.
+ * settings) takes the CONFIG values, so the ConfigMap's proxy settings
+ * apply without a reload.
  */
 
 
@@ -85,18 +86,31 @@ ngx_http_shmingress_upstream_prepare(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
     const tbl_route *route)
 {
-    const tbl_policy  *pol;
     const char        *vhost;
+    const tbl_config  *cf;
+    const tbl_policy  *pol;
 
     pol = tbl_view_policy(v, route->policy);
+    cf = tbl_view_config(v);
 
-    ctx->upstream = 0;
+    ctx->upstream = 1;
     ctx->upstream_vhost.len = 0;
-    ctx->body_max = (off_t) tbl_view_config(v)->body_size_max;
+    ctx->protocol = pol ? pol->backend_protocol : TBL_PROTO_HTTP;
 
     /* a policy with upstream settings has every timeout set */
-    if (pol && pol->connect_timeout_ms) {
-        ctx->upstream = 1;
+    if (pol == NULL || pol->connect_timeout_ms == 0) {
+        ctx->upstream_buffering = (cf->flags & TBL_CFG_PROXY_BUFFERING)
+                                  ? 1 : 0;
+        ctx->connect_timeout = cf->connect_timeout_ms;
+        ctx->send_timeout = cf->send_timeout_ms;
+        ctx->read_timeout = cf->read_timeout_ms;
+        ctx->next_upstream =
+                        ngx_http_shmingress_next_upstream(cf->next_upstream);
+        ctx->next_upstream_tries = cf->next_upstream_tries;
+        ctx->next_upstream_timeout = cf->next_upstream_timeout_ms;
+        ctx->body_max = (off_t) cf->body_size_max;
+
+    } else {
         ctx->upstream_buffering = (pol->flags & TBL_POL_PROXY_BUFFERING)
                                   ? 1 : 0;
         ctx->connect_timeout = pol->connect_timeout_ms;
@@ -141,10 +155,13 @@ ngx_int_t
 ngx_http_shmingress_upstream_apply(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx)
 {
+    ngx_uint_t                 grpc;
     ngx_http_upstream_t       *u;
     ngx_http_upstream_conf_t  *conf;
 
-    if (!ctx->upstream) {
+    ngx_http_shmingress_protocol_apply(r);
+
+    if (!ctx->upstream && ctx->custom_errors == NULL) {
         return NGX_OK;
     }
 
@@ -157,16 +174,30 @@ ngx_http_shmingress_upstream_apply(ngx_http_request_t *r,
 
     *conf = *u->conf;
 
-    conf->connect_timeout = ctx->connect_timeout;
-    conf->send_timeout = ctx->send_timeout;
-    conf->read_timeout = ctx->read_timeout;
-    conf->next_upstream = ctx->next_upstream;
-    conf->next_upstream_tries = ctx->next_upstream_tries;
-    conf->next_upstream_timeout = ctx->next_upstream_timeout;
-    conf->buffering = ctx->upstream_buffering;
+    /* the grpc module's conf has the same type; gRPC is never buffered */
+
+    grpc = (ctx->protocol == TBL_PROTO_GRPC
+            || ctx->protocol == TBL_PROTO_GRPCS);
+
+    if (ctx->upstream) {
+        conf->connect_timeout = ctx->connect_timeout;
+        conf->send_timeout = ctx->send_timeout;
+        conf->read_timeout = ctx->read_timeout;
+        conf->next_upstream = ctx->next_upstream;
+        conf->next_upstream_tries = ctx->next_upstream_tries;
+        conf->next_upstream_timeout = ctx->next_upstream_timeout;
+
+        if (!grpc) {
+            conf->buffering = ctx->upstream_buffering;
+            u->buffering = ctx->upstream_buffering;
+        }
+    }
+
+    if (ngx_http_shmingress_errors_apply(r, ctx, conf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     u->conf = conf;
-    u->buffering = ctx->upstream_buffering;
 
     return NGX_OK;
 }

@@ -297,6 +297,8 @@ typedef struct {
     const tbl_cidr *block;                  /* block-cidrs             */
     size_t          block_count;
     uint64_t        custom_errors[TBL_CUSTOM_ERRORS_WORDS];
+    const tbl_cidr *real_ip;                /* proxy-real-ip-cidr      */
+    size_t          real_ip_count;
 } tbl_config_spec;
 
 /*
@@ -305,7 +307,9 @@ typedef struct {
  * and proxy-buffering off, redirect code 308, limit status codes 503,
  * round_robin, timeouts 5s/60s/60s, next upstream "error timeout" with
  * 3 tries and no time limit, body size 1m, X-Forwarded-For,
- * no-tls-redirect-locations "/.well-known/acme-challenge", no lists.
+ * no-tls-redirect-locations "/.well-known/acme-challenge", no lists
+ * (no peer is trusted to name the client: the controller writes
+ * proxy-real-ip-cidr's default 0.0.0.0/0 itself).
  */
 void tbl_config_spec_defaults(tbl_config_spec *spec);
 

@@ -628,6 +628,10 @@ tbl_builder_set_config(tbl_builder *b, const tbl_config_spec *spec,
                != 0
         || tbl_cidrs_store(b, spec->block, spec->block_count, "config block",
                            &g.block_first, &g.block_count, err, errlen)
+               != 0
+        || tbl_cidrs_store(b, spec->real_ip, spec->real_ip_count,
+                           "config real_ip", &g.real_ip_first,
+                           &g.real_ip_count, err, errlen)
                != 0)
     {
         return -1;

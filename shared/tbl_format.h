@@ -414,13 +414,24 @@ enum {
     TBL_CFG_SSL_REDIRECT = 1u << 5,
     TBL_CFG_FORCE_SSL_REDIRECT = 1u << 6,
     TBL_CFG_PROXY_BUFFERING = 1u << 7,
-    TBL_CFG_FLAGS_ALL = (1u << 8) - 1
+    TBL_CFG_ENABLE_REAL_IP = 1u << 8,   /* client from the forwarded-for
+                                           header without the other
+                                           forwarded headers             */
+    TBL_CFG_ACCESS_DENIED = 1u << 9,    /* a global CIDR list did not
+                                           parse: every request gets 403 */
+    TBL_CFG_FLAGS_ALL = (1u << 10) - 1
 };
 
 /*
  * Global settings from the ConfigMap (CONFIG holds exactly one).  They
  * apply to routes without a policy and to answers no route gives (404,
- * redirects of the ssl-redirect kind, limit status codes).
+ * redirects of the ssl-redirect kind, limit status codes); a route's
+ * policy already carries them where its annotations left a field unset.
+ * The client address (block, allow and deny lists, rate limits, logs,
+ * X-Forwarded-For and X-Real-IP) is the forwarded-for header's last
+ * address not in real_ip when the peer is in real_ip and
+ * USE_FORWARDED_HEADERS or ENABLE_REAL_IP is set, or the PROXY protocol
+ * source address on listeners that read it.
  */
 typedef struct {
     uint32_t flags;                     /* TBL_CFG_*                    */
@@ -447,7 +458,10 @@ typedef struct {
     uint32_t block_first;               /* block-cidrs                  */
     uint32_t block_count;
     uint64_t custom_errors[TBL_CUSTOM_ERRORS_WORDS];
-    uint64_t reserved[4];
+    uint32_t real_ip_first;             /* proxy-real-ip-cidr: peers
+                                           trusted to name the client   */
+    uint32_t real_ip_count;
+    uint64_t reserved[3];
 } tbl_config;
 
 static_assert(sizeof(tbl_str) == 8, "tbl_str layout");
@@ -471,5 +485,6 @@ static_assert(offsetof(tbl_cert, content_hash) == 16, "tbl_cert layout");
 static_assert(sizeof(tbl_config) == 168, "tbl_config layout");
 static_assert(offsetof(tbl_config, body_size_max) == 40, "tbl_config layout");
 static_assert(offsetof(tbl_config, custom_errors) == 96, "tbl_config layout");
+static_assert(offsetof(tbl_config, real_ip_first) == 136, "tbl_config layout");
 
 #endif

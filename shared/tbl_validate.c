@@ -955,6 +955,8 @@ tbl_check_config(tbl_check *c)
                                       "config", 0, "deny_first")
                || tbl_check_cidr_list(c, g->block_first, g->block_count,
                                       "config", 0, "block_first")
+               || tbl_check_cidr_list(c, g->real_ip_first, g->real_ip_count,
+                                      "config", 0, "real_ip_first")
            ? -1
            : 0;
 }

@@ -85,6 +85,12 @@ def baseline_conf(shm_state, ports, base_state, base_ports, backend_port,
                    if "X-Forwarded-Prefix" not in line)
     text = text.replace("shmingress_balancer;",
                         "server 127.0.0.1:%d;" % backend_port)
+    # every bench route speaks HTTP; the custom-error location keeps its
+    # proxy_pass and loses only the module directive
+    text = text.replace("$shmingress_proxy_scheme", "http")
+    text = text.replace("$shmingress_grpc_scheme", "grpc")
+    text = "".join(line + "\n" for line in text.splitlines()
+                   if "shmingress_custom_error;" not in line)
     text = re.sub(r"\$shmingress_\w+", "$proxy_host", text)
     text = text.replace("shmingress_health;", "return 200;")
 

@@ -28,6 +28,7 @@ static const ctl_ann_family *const families[] = {
     &ctl_ann_access_family,
     &ctl_ann_cors_family,
     &ctl_ann_upstream_family,
+    &ctl_ann_custom_errors_family,
     &ctl_ann_auth_family,
     &ctl_ann_balance_family,
     &ctl_ann_extauth_family,

@@ -3,8 +3,8 @@
  * parsed into typed values.
  *
  * Each family (canary.c, ratelimit.c, rewrite.c, redirect.c, upstream.c,
- * access.c, cors.c, balance.c, auth.c, extauth.c) declares a table of
- * keys: name, type, range.  The registry (registry.c) runs every family's
+ * access.c, cors.c, balance.c, auth.c, extauth.c, custom_errors.c)
+ * declares a table of keys: name, type, range.  The registry (registry.c) runs every family's
  * table over one Ingress's annotations, under both prefixes
  * (shmingress.io/<key> wins over <annotations prefix>/<key>), checks
  * each value with the validators of values.c, then lets each family
@@ -127,7 +127,26 @@ typedef struct {
     bool     preserve_trailing_slash;
 } ctl_ann_ssl_redirect;
 
-/* upstream.c: seconds, bytes and TBL_* values, resolved to defaults */
+/* upstream.c: seconds, bytes and TBL_* values, resolved to defaults;
+ * the model gives a key the Ingress does not write (set bit
+ * CTL_ANN_UP_*) the ConfigMap's value */
+enum {
+    CTL_ANN_UP_CONNECT,
+    CTL_ANN_UP_SEND,
+    CTL_ANN_UP_READ,
+    CTL_ANN_UP_BODY,
+    CTL_ANN_UP_NEXT,
+    CTL_ANN_UP_TRIES,
+    CTL_ANN_UP_NEXT_TIMEOUT,
+    CTL_ANN_UP_BUFFERING,
+    CTL_ANN_UP_VHOST,
+    CTL_ANN_UP_PROTOCOL,
+    CTL_ANN_UP_SERVICE_UPSTREAM
+};
+
+/* proxy-next-upstream's value into TBL_NEXT_*; -1 when it is not one. */
+int ctl_ann_parse_next_upstream(const char *s, uint32_t *out);
+
 typedef struct {
     uint32_t set;
     int64_t  connect_timeout;       /* proxy-connect-timeout, seconds   */
@@ -143,7 +162,17 @@ typedef struct {
     char    *upstream_vhost;        /* Host sent upstream, or NULL      */
     char    *protocol_text;         /* backend-protocol as written      */
     uint8_t  protocol;              /* resolved tbl_backend_protocol    */
+    bool     service_upstream;      /* the Service's clusterIP as the
+                                       one endpoint                     */
 } ctl_ann_upstream;
+
+/* custom_errors.c */
+typedef struct {
+    uint32_t set;
+    char    *codes_text;            /* custom-http-errors as written    */
+    uint64_t codes[TBL_CUSTOM_ERRORS_WORDS]; /* resolved bitmap         */
+    char    *default_backend;       /* "svc" or "ns/svc", or NULL       */
+} ctl_ann_custom_errors;
 
 /* access.c */
 typedef struct {
@@ -243,6 +272,7 @@ typedef struct {
     ctl_ann_access    access;
     ctl_ann_cors      cors;
     ctl_ann_upstream  upstream;
+    ctl_ann_custom_errors custom_errors;
     ctl_ann_auth      auth;
     ctl_ann_balance   balance;
     ctl_ann_extauth   extauth;
@@ -300,6 +330,7 @@ extern const ctl_ann_family ctl_ann_ssl_redirect_family;
 extern const ctl_ann_family ctl_ann_access_family;
 extern const ctl_ann_family ctl_ann_cors_family;
 extern const ctl_ann_family ctl_ann_upstream_family;
+extern const ctl_ann_family ctl_ann_custom_errors_family;
 extern const ctl_ann_family ctl_ann_auth_family;
 extern const ctl_ann_family ctl_ann_balance_family;
 extern const ctl_ann_family ctl_ann_extauth_family;

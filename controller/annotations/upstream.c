@@ -2,13 +2,15 @@
  * upstream.c -- how a route talks to its backend: proxy-connect-timeout,
  * proxy-send-timeout, proxy-read-timeout, proxy-body-size,
  * proxy-next-upstream (and its -tries and -timeout), proxy-buffering,
- * upstream-vhost and backend-protocol.
+ * upstream-vhost, backend-protocol and service-upstream.
  *
  * Values not set take the defaults of ingress-nginx's shipped template
  * and ConfigMap (5 s / 60 s / 60 s, 1m, "error timeout", 3 tries, no
  * retry deadline, buffering off, HTTP), so a policy carries resolved
- * values.  backend-protocol other than HTTP (or AUTO_HTTP, which is
- * HTTP here) is refused: the module proxies in plain HTTP only.
+ * values.  backend-protocol is HTTP, HTTPS, GRPC or GRPCS (AUTO_HTTP is
+ * HTTP, as in ingress-nginx); FCGI is refused: it needs FastCGI
+ * parameters from a ConfigMap, which this controller does not read.
+ * What service-upstream means for endpoints is the model's business.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -20,42 +22,31 @@
 
 #define DAY_SECONDS (24 * 60 * 60)
 
-enum {
-    K_CONNECT,
-    K_SEND,
-    K_READ,
-    K_BODY,
-    K_NEXT,
-    K_TRIES,
-    K_NEXT_TIMEOUT,
-    K_BUFFERING,
-    K_VHOST,
-    K_PROTOCOL
-};
-
 static const ctl_ann_key upstream_keys[] = {
-    [K_CONNECT] = {"proxy-connect-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
+    [CTL_ANN_UP_CONNECT] = {"proxy-connect-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
                    offsetof(ctl_ann_upstream, connect_timeout), 0},
-    [K_SEND] = {"proxy-send-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
+    [CTL_ANN_UP_SEND] = {"proxy-send-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
                 offsetof(ctl_ann_upstream, send_timeout), 0},
-    [K_READ] = {"proxy-read-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
+    [CTL_ANN_UP_READ] = {"proxy-read-timeout", CTL_ANN_SECONDS, 1, DAY_SECONDS,
                 offsetof(ctl_ann_upstream, read_timeout), 0},
-    [K_BODY] = {"proxy-body-size", CTL_ANN_SIZE, 0, 0,
+    [CTL_ANN_UP_BODY] = {"proxy-body-size", CTL_ANN_SIZE, 0, 0,
                 offsetof(ctl_ann_upstream, body_size), 0},
-    [K_NEXT] = {"proxy-next-upstream", CTL_ANN_STRING, 0, 0,
+    [CTL_ANN_UP_NEXT] = {"proxy-next-upstream", CTL_ANN_STRING, 0, 0,
                 offsetof(ctl_ann_upstream, next_upstream_text), 0},
-    [K_TRIES] = {"proxy-next-upstream-tries", CTL_ANN_INT, 0, 1000,
+    [CTL_ANN_UP_TRIES] = {"proxy-next-upstream-tries", CTL_ANN_INT, 0, 1000,
                  offsetof(ctl_ann_upstream, next_upstream_tries), 0},
-    [K_NEXT_TIMEOUT] = {"proxy-next-upstream-timeout", CTL_ANN_SECONDS, 0,
+    [CTL_ANN_UP_NEXT_TIMEOUT] = {"proxy-next-upstream-timeout", CTL_ANN_SECONDS, 0,
                         DAY_SECONDS,
                         offsetof(ctl_ann_upstream, next_upstream_timeout),
                         0},
-    [K_BUFFERING] = {"proxy-buffering", CTL_ANN_STRING, 0, 0,
+    [CTL_ANN_UP_BUFFERING] = {"proxy-buffering", CTL_ANN_STRING, 0, 0,
                      offsetof(ctl_ann_upstream, buffering_text), 0},
-    [K_VHOST] = {"upstream-vhost", CTL_ANN_STRING, 0, 0,
+    [CTL_ANN_UP_VHOST] = {"upstream-vhost", CTL_ANN_STRING, 0, 0,
                  offsetof(ctl_ann_upstream, upstream_vhost), 0},
-    [K_PROTOCOL] = {"backend-protocol", CTL_ANN_STRING, 0, 0,
+    [CTL_ANN_UP_PROTOCOL] = {"backend-protocol", CTL_ANN_STRING, 0, 0,
                     offsetof(ctl_ann_upstream, protocol_text), 0},
+    [CTL_ANN_UP_SERVICE_UPSTREAM] = {"service-upstream", CTL_ANN_BOOL, 0, 0,
+                            offsetof(ctl_ann_upstream, service_upstream), 0},
 };
 
 static const struct {
@@ -113,8 +104,8 @@ next_condition(const char *word, size_t n)
 
 /* "error timeout http_502": space-separated, as nginx's directive; "off"
  * only alone.  -1 on an unknown word or an empty list. */
-static int
-parse_next_upstream(const char *s, uint32_t *out)
+int
+ctl_ann_parse_next_upstream(const char *s, uint32_t *out)
 {
     uint32_t mask = 0;
 
@@ -137,24 +128,30 @@ parse_next_upstream(const char *s, uint32_t *out)
     return 0;
 }
 
-/* HTTP and AUTO_HTTP proxy in HTTP; the others need TLS, gRPC or
- * FastCGI towards the backend, which the module does not speak yet. */
+/* AUTO_HTTP is HTTP, as in ingress-nginx. */
 static int
 parse_protocol(const char *s, uint8_t *out, const char **why)
 {
-    static const char *const unsupported[] = {"HTTPS", "GRPC", "GRPCS",
-                                              "FCGI"};
+    static const struct {
+        const char *name;
+        uint8_t     proto;
+    } protocols[] = {
+        {"HTTP", TBL_PROTO_HTTP},   {"AUTO_HTTP", TBL_PROTO_HTTP},
+        {"HTTPS", TBL_PROTO_HTTPS}, {"GRPC", TBL_PROTO_GRPC},
+        {"GRPCS", TBL_PROTO_GRPCS},
+    };
 
-    if (strcasecmp(s, "HTTP") == 0 || strcasecmp(s, "AUTO_HTTP") == 0) {
-        *out = TBL_PROTO_HTTP;
-        return 0;
+    for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++) {
+        if (strcasecmp(s, protocols[i].name) == 0) {
+            *out = protocols[i].proto;
+            return 0;
+        }
     }
-    *why = "must be HTTP, AUTO_HTTP, HTTPS, GRPC, GRPCS or FCGI";
-    for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-        if (strcasecmp(s, unsupported[i]) == 0)
-            *why = "not supported yet: backends are reached over plain "
-                   "HTTP only";
-    }
+    if (strcasecmp(s, "FCGI") == 0)
+        *why = "not supported: FastCGI backends need fastcgi parameters "
+               "from a ConfigMap, which shmingress does not read";
+    else
+        *why = "must be HTTP, AUTO_HTTP, HTTPS, GRPC or GRPCS";
     return -1;
 }
 
@@ -169,7 +166,7 @@ upstream_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn, void *ctx,
     (void)warn;
     (void)ctx;
     if (u->next_upstream_text != NULL &&
-        parse_next_upstream(u->next_upstream_text, &u->next_upstream) != 0) {
+        ctl_ann_parse_next_upstream(u->next_upstream_text, &u->next_upstream) != 0) {
         set_error(e, "proxy-next-upstream", u->next_upstream_text,
                   "must be space-separated conditions among error, timeout, "
                   "invalid_header, http_500, http_502, http_503, http_504, "

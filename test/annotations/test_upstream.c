@@ -108,10 +108,8 @@ test_rejections(void **state)
                    "on or off");
     expect_invalid("{'" NG "upstream-vhost':'a b'}", "upstream-vhost",
                    "host name");
-    expect_invalid("{'" NG "backend-protocol':'HTTPS'}", "backend-protocol",
-                   "not supported yet");
-    expect_invalid("{'" NG "backend-protocol':'GRPC'}", "backend-protocol",
-                   "not supported yet");
+    expect_invalid("{'" NG "backend-protocol':'FCGI'}", "backend-protocol",
+                   "not supported: FastCGI");
     expect_invalid("{'" NG "backend-protocol':'SPDY'}", "backend-protocol",
                    "must be HTTP");
 }

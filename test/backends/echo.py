@@ -18,9 +18,12 @@ Request headers that steer the reply (test hooks, never set by nginx):
                           with "released\n" or "timedout\n": shows
                           whether a proxy passes a part of an answer on
                           before the backend has finished (buffering)
+A path /__status/NNN answers with status NNN (and the same JSON body).
 
-It is a test tool: no TLS, no HTTP/2, no persistence.  Standard library
-only, so it runs under Debian's /usr/bin/python3 on a fresh machine.
+With a TLS context (tests of backend-protocol HTTPS) it speaks HTTPS and
+reports the SNI name it was offered.  It is a test tool: no HTTP/2, no
+persistence.  Standard library only, so it runs under Debian's
+/usr/bin/python3 on a fresh machine.
 
     echo.py --listen 127.0.0.1:18081=web,web-1 --listen 127.0.0.2:18081=web,web-2
 """
@@ -32,6 +35,7 @@ import http.server
 import json
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -120,6 +124,13 @@ class EchoHandler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/__stats":
             self.reply(200, "application/json",
                        json.dumps(self.server.stats()).encode())
+        elif self.path.startswith("/__status/"):
+            try:
+                code = int(self.path[len("/__status/"):][:3])
+            except ValueError:
+                code = 400
+            self.reply(code, "application/json",
+                       json.dumps(self.describe(body)).encode())
         else:
             self.reply(200, "application/json",
                        json.dumps(self.describe(body)).encode())
@@ -176,6 +187,8 @@ class EchoHandler(http.server.BaseHTTPRequestHandler):
             "service": self.server.service,
             "pod": self.server.pod,
             "body_length": len(body),
+            "tls": self.server.tls is not None,
+            "sni": getattr(self.connection, "sni", None),
         }
 
     def reply(self, code, content_type, payload):
@@ -323,7 +336,10 @@ class EchoServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, host, port, service, pod=None, namespace="",
-                 ingress="", verbose=False):
+                 ingress="", verbose=False, tls=None):
+        self.tls = tls
+        if tls is not None:
+            tls.sni_callback = self.remember_sni
         self.service = service
         self.pod = pod or "%s-%s" % (service, port)
         self.namespace = namespace
@@ -337,6 +353,18 @@ class EchoServer(http.server.ThreadingHTTPServer):
         super().__init__((host, port), EchoHandler)
         if port == 0:
             self.pod = pod or "%s-%s" % (service, self.port)
+
+    @staticmethod
+    def remember_sni(sock, name, context):
+        sock.sni = name
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.tls is None:
+            return sock, addr
+        # The handshake happens in the handler's thread, on first read.
+        return self.tls.wrap_socket(sock, server_side=True,
+                                    do_handshake_on_connect=False), addr
 
     @property
     def host(self):
@@ -430,13 +458,19 @@ def main():
                         metavar="ADDR:PORT=service[,pod[,ns[,ingress]]]")
     parser.add_argument("--verbose", action="store_true",
                         help="log every request to stderr")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                        help="speak HTTPS with this certificate and key")
     args = parser.parse_args()
 
     servers = []
     for host, port, service, pod, namespace, ingress in args.listen:
+        tls = None
+        if args.tls:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(*args.tls)
         try:
             server = EchoServer(host, port, service, pod, namespace, ingress,
-                                args.verbose)
+                                args.verbose, tls)
         except OSError as e:
             sys.exit("echo: cannot listen on %s:%d: %s" % (host, port, e))
         servers.append(server.start())

@@ -16,7 +16,8 @@ import demo_examples as d
 PREFIX = "nginx.ingress.kubernetes.io/"
 EXAMPLE_FILES = ("canary.yaml", "rate-limit.yaml", "rewrite.yaml",
                  "redirects.yaml", "access-control.yaml", "cors.yaml",
-                 "proxy-settings.yaml", "affinity.yaml", "auth-basic.yaml")
+                 "proxy-settings.yaml", "affinity.yaml", "auth-basic.yaml",
+                 "backend-protocols.yaml", "custom-errors.yaml")
 P, IS = "Prefix", "ImplementationSpecific"
 
 # name -> (annotations, path, pathType); the rejected key comes first

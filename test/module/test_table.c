@@ -28,7 +28,9 @@
  * next-upstream-timeout=MS buffering=on|off vhost=HOST (any of these
  * gives the others their defaults), lb=round_robin|ewma|hash|hash-subset
  * hash-by=TEXT affinity=balanced|persistent cookie-name=N cookie-path=P
- * cookie-domain=D cookie-samesite=S cookie-max-age=N, and the flags
+ * cookie-domain=D cookie-samesite=S cookie-max-age=N,
+ * protocol=HTTP|HTTPS|GRPC|GRPCS, custom-errors=CODE[,CODE...],
+ * default-backend=BACKEND_ID, and the flags
  * from-to-www, relative-redirects, denied, cors, cors-credentials,
  * ssl-redirect, force-ssl-redirect, preserve-trailing-slash,
  * affinity-secure, change-on-failure; basic auth with
@@ -41,7 +43,9 @@
  * weight=N total=N header=NAME header-value=V header-pattern=RE
  * cookie=NAME affinity=legacy.  Config keys: http-redirect-code=N
  * limit-req-status=N limit-conn-status=N body-size=BYTES hsts-max-age=N
- * lb=round_robin|ewma flags=TBL_CFG_BITS
+ * lb=round_robin|ewma custom-errors=CODE[,CODE...] read-timeout=MS
+ * forwarded-for-header=NAME allow=CIDRS deny=CIDRS block=CIDRS
+ * real-ip=CIDRS flags=TBL_CFG_BITS
  * (0x.. replaces the default hsts, includeSubDomains and ssl-redirect).
  *
  *   shmingress-test-table publish DIR SPEC            prints the generation
@@ -250,6 +254,42 @@ next_upstream_mask(const char *value)
         p += n + (p[n] == ',');
     }
     return mask;
+}
+
+/* "404,503" into a custom-http-errors bitmap; -1 for a code out of
+ * range. */
+static int
+custom_errors_bits(const char *value, uint64_t bits[TBL_CUSTOM_ERRORS_WORDS])
+{
+    const char *p = value;
+
+    while (*p != '\0') {
+        char *end;
+        unsigned long code = strtoul(p, &end, 10);
+
+        if (end == p || code < TBL_CUSTOM_ERRORS_BASE ||
+            code >= TBL_CUSTOM_ERRORS_BASE + 64 * TBL_CUSTOM_ERRORS_WORDS)
+            return -1;
+        code -= TBL_CUSTOM_ERRORS_BASE;
+        bits[code / 64] |= 1ull << (code % 64);
+        p = end + (*end == ',');
+    }
+    return 0;
+}
+
+static int
+protocol_value(const char *value, uint8_t *out)
+{
+    static const char *const names[] = {"HTTP", "HTTPS", "AUTO_HTTP",
+                                        "GRPC", "GRPCS", "FCGI"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(names[i], value) == 0) {
+            *out = (uint8_t)i;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* The upstream keys; a policy with any of them carries every upstream
@@ -467,6 +507,10 @@ set_policy_key(tbl_policy_spec *p, tbl_cidr cidrs[][MAX_CIDRS],
         p->cors_expose_headers = value;
     } else if (strcmp(key, "cors-max-age") == 0) {
         p->cors_max_age = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "protocol") == 0) {
+        return protocol_value(value, &p->backend_protocol);
+    } else if (strcmp(key, "custom-errors") == 0) {
+        return custom_errors_bits(value, p->custom_errors);
     } else if (strcmp(key, "auth-url") == 0) {
         p->auth_type = TBL_AUTH_EXTERNAL;
         p->auth_url = value;
@@ -500,9 +544,15 @@ add_policy(spec_state *s, int line, char **tok, int ntok)
     spec.limit_burst_multiplier = 5;
     for (i = 2; i < ntok; i++) {
         key = key_value(tok[i], &value);
-        rc = value ? set_auth_key(&spec, key, (char *)value) : 1;
-        if (rc == 1)
-            rc = set_policy_key(&spec, cidrs, key, value);
+        if (value && strcmp(key, "default-backend") == 0) {
+            spec.default_backend = find_backend(s, value);
+            rc = spec.default_backend == UNKNOWN ||
+                 spec.default_backend == TBL_NONE;
+        } else {
+            rc = value ? set_auth_key(&spec, key, (char *)value) : 1;
+            if (rc == 1)
+                rc = set_policy_key(&spec, cidrs, key, value);
+        }
         if (rc != 0) {
             free((void *)spec.auth_secret);
             return fail(s, line, "bad policy key", key);
@@ -574,32 +624,59 @@ add_canary(spec_state *s, int line, char **tok, int ntok)
 }
 
 static int
+set_config_key(tbl_config_spec *g, tbl_cidr cidrs[][MAX_CIDRS],
+               const char *key, const char *value)
+{
+    if (strcmp(key, "http-redirect-code") == 0) {
+        g->http_redirect_code = (uint16_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "limit-req-status") == 0) {
+        g->limit_req_status_code = (uint16_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "limit-conn-status") == 0) {
+        g->limit_conn_status_code = (uint16_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "body-size") == 0) {
+        g->body_size_max = strtoull(value, NULL, 10);
+    } else if (strcmp(key, "hsts-max-age") == 0) {
+        g->hsts_max_age = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "lb") == 0 && load_balance_of(value) >= 0) {
+        g->load_balance = (uint8_t)load_balance_of(value);
+    } else if (strcmp(key, "custom-errors") == 0) {
+        return custom_errors_bits(value, g->custom_errors);
+    } else if (strcmp(key, "flags") == 0) {
+        g->flags = (uint32_t)strtoul(value, NULL, 0);
+    } else if (strcmp(key, "read-timeout") == 0) {
+        g->read_timeout_ms = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcmp(key, "forwarded-for-header") == 0) {
+        g->forwarded_for_header = value;
+    } else if (strcmp(key, "allow") == 0) {
+        g->allow = cidrs[0];
+        return parse_cidrs(value, cidrs[0], &g->allow_count);
+    } else if (strcmp(key, "deny") == 0) {
+        g->deny = cidrs[1];
+        return parse_cidrs(value, cidrs[1], &g->deny_count);
+    } else if (strcmp(key, "block") == 0) {
+        g->block = cidrs[2];
+        return parse_cidrs(value, cidrs[2], &g->block_count);
+    } else if (strcmp(key, "real-ip") == 0) {
+        g->real_ip = cidrs[3];
+        return parse_cidrs(value, cidrs[3], &g->real_ip_count);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static int
 set_config(spec_state *s, int line, char **tok, int ntok)
 {
     tbl_config_spec spec;
+    tbl_cidr        cidrs[4][MAX_CIDRS]; /* allow, deny, block, real-ip */
     const char     *key, *value;
     int             i;
 
     tbl_config_spec_defaults(&spec);
     for (i = 1; i < ntok; i++) {
         key = key_value(tok[i], &value);
-        if (value == NULL) {
-            return fail(s, line, "bad config key", key);
-        } else if (strcmp(key, "http-redirect-code") == 0) {
-            spec.http_redirect_code = (uint16_t)strtoul(value, NULL, 10);
-        } else if (strcmp(key, "limit-req-status") == 0) {
-            spec.limit_req_status_code = (uint16_t)strtoul(value, NULL, 10);
-        } else if (strcmp(key, "limit-conn-status") == 0) {
-            spec.limit_conn_status_code = (uint16_t)strtoul(value, NULL, 10);
-        } else if (strcmp(key, "body-size") == 0) {
-            spec.body_size_max = strtoull(value, NULL, 10);
-        } else if (strcmp(key, "hsts-max-age") == 0) {
-            spec.hsts_max_age = (uint32_t)strtoul(value, NULL, 10);
-        } else if (strcmp(key, "lb") == 0 && load_balance_of(value) >= 0) {
-            spec.load_balance = (uint8_t)load_balance_of(value);
-        } else if (strcmp(key, "flags") == 0) {
-            spec.flags = (uint32_t)strtoul(value, NULL, 0);
-        } else {
+        if (value == NULL || set_config_key(&spec, cidrs, key, value) != 0) {
             return fail(s, line, "bad config key", key);
         }
     }

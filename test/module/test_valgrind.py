@@ -5,11 +5,19 @@ exit.  No invalid access anywhere, and no leak through the module."""
 
 import re
 import shutil
+import ssl
+import subprocess
+import sys
 import threading
 
+import grpc
 import pytest
 
-from conftest import Nginx, dead_endpoint, endpoint, wait_for
+from conftest import REPO, Nginx, dead_endpoint, endpoint, wait_for
+
+sys.path.insert(0, REPO + "/test/backends")
+from echo import EchoServer  # noqa: E402
+from grpc_echo import GrpcEcho  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("valgrind") is None,
                                 reason="valgrind is not installed")
@@ -248,6 +256,70 @@ def test_external_auth_under_valgrind(tmp_path, backends):
     finally:
         auth.stop()
         assert nginx.stop() == 0
+
+    with open(log) as f:
+        report = f.read()
+    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
+    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
+                         r"Mismatched free|Syscall param", report), report
+
+
+def test_protocols_and_custom_errors_under_valgrind(tmp_path, backends):
+    log = str(tmp_path / "valgrind.log")
+    crt, key = str(tmp_path / "b.crt"), str(tmp_path / "b.key")
+    subprocess.run(["openssl", "req", "-x509", "-nodes", "-days", "2",
+                    "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-subj", "/CN=b",
+                    "-keyout", key, "-out", crt],
+                   check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(crt, key)
+    secure = EchoServer("127.0.0.1", 0, "secure", tls=ctx).start()
+    g = GrpcEcho("127.0.0.1", 0, "grpc").start()
+    nginx = Nginx(tmp_path / "state", valgrind=[
+        "valgrind", "--quiet", "--leak-check=full",
+        "--errors-for-leak-kinds=definite", "--log-file=" + log])
+    nginx.start()
+    try:
+        a, e = backends("app"), backends("errors")
+        nginx.publish("""
+            backend a default/app:80 %s
+            backend e default/errors:80 %s
+            backend s default/secure:443 %s
+            backend g default/grpc:50051 127.0.0.1:%d
+            backend n default/none:80 !no-endpoints
+            policy ce custom-errors=404,503 default-backend=e
+            policy bare custom-errors=503
+            policy fb default-backend=e
+            policy tls protocol=HTTPS
+            policy grpc protocol=GRPC
+            route a.example.com Prefix / a default/ing policy=ce
+            route b.example.com Prefix / a default/ing policy=bare
+            route n.example.com Prefix / n default/ing policy=fb
+            route s.example.com Prefix / s default/ing policy=tls
+            route g.example.com Prefix / g default/ing policy=grpc
+        """ % (endpoint(a), endpoint(e), endpoint(secure), g.port))
+        statuses = set()
+        for i in range(60):
+            path, host = [("/__status/404", "a.example.com"),
+                          ("/__status/500", "a.example.com"),
+                          ("/__status/503", "b.example.com"),
+                          ("/", "n.example.com"),
+                          ("/", "s.example.com")][i % 5]
+            statuses.add(nginx.request(path, host=host).status)
+        assert statuses == {200, 500, 503}
+        with open(tmp_path / "state" / "tls" / "default.crt", "rb") as f:
+            creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+        with grpc.secure_channel(
+                "127.0.0.1:%d" % nginx.https_port, creds,
+                options=[("grpc.ssl_target_name_override", "shmingress test"),
+                         ("grpc.default_authority", "g.example.com")]) as ch:
+            for _ in range(5):
+                assert ch.unary_unary("/echo.Echo/Unary")(b"v", timeout=60)
+    finally:
+        assert nginx.stop() == 0
+        secure.stop()
+        g.stop()
 
     with open(log) as f:
         report = f.read()

@@ -522,9 +522,11 @@ test_config(void **state)
     tbl_builder      *b = tbl_builder_new();
     tbl_config_spec   cs;
     tbl_cidr          block[] = {cidr("203.0.113.0/24"), cidr("203.0.113.7")};
+    tbl_cidr          real_ip[] = {cidr("10.0.0.0/8"), cidr("fd00::/8")};
     tbl_test_table    t;
     const tbl_config *g;
     uint8_t           addr[4] = {203, 0, 113, 99};
+    uint8_t           peer[4] = {10, 1, 2, 3};
     char              err[256];
 
     (void)state;
@@ -536,6 +538,8 @@ test_config(void **state)
     cs.global_auth_url = "http://auth/";
     cs.block = block;
     cs.block_count = 2;
+    cs.real_ip = real_ip;
+    cs.real_ip_count = 2;
     assert_int_equal(tbl_builder_set_config(b, &cs, err, sizeof(err)), 0);
     tbl_test_finish(b, &t);
     g = tbl_view_config(&t.view);
@@ -555,6 +559,11 @@ test_config(void **state)
     assert_int_equal(g->allow_count, 0);
     assert_true(tbl_cidr_match(&t.view, g->block_first, g->block_count, addr,
                                4));
+    assert_int_equal(g->real_ip_count, 2);
+    assert_true(tbl_cidr_match(&t.view, g->real_ip_first, g->real_ip_count,
+                               peer, 4));
+    assert_false(tbl_cidr_match(&t.view, g->real_ip_first, g->real_ip_count,
+                                addr, 4));
     tbl_test_table_free(&t);
 }
 
@@ -596,6 +605,7 @@ test_config_defaults(void **state)
     assert_int_equal(g->next_upstream_tries, 3);
     assert_int_equal(g->forwarded_for_header.len, 0);
     assert_int_equal(g->allow_count, 0);
+    assert_int_equal(g->real_ip_count, 0);
     tbl_test_table_free(&t);
 }
 
@@ -619,7 +629,7 @@ test_config_refused(void **state)
     cs.limit_req_status_code = 399;
     assert_int_equal(tbl_builder_set_config(b, &cs, err, sizeof(err)), -1);
     tbl_config_spec_defaults(&cs);
-    cs.flags = 1u << 8;
+    cs.flags = 1u << 10;
     assert_int_equal(tbl_builder_set_config(b, &cs, err, sizeof(err)), -1);
     tbl_config_spec_defaults(&cs);
     cs.load_balance = 9;
@@ -629,6 +639,11 @@ test_config_refused(void **state)
     cs.allow_count = 1;
     assert_int_equal(tbl_builder_set_config(b, &cs, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "config allow[0]: family 4 / prefix length 40"));
+    tbl_config_spec_defaults(&cs);
+    cs.real_ip = &bad;
+    cs.real_ip_count = 1;
+    assert_int_equal(tbl_builder_set_config(b, &cs, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "config real_ip[0]"));
     tbl_builder_free(b);
 }
 

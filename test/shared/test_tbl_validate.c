@@ -966,7 +966,13 @@ o_config_block(mut *m)
 static void
 o_config_flags(mut *m)
 {
-    OPT(m, tbl_config, TBL_SEC_CONFIG)->flags = 1u << 9;
+    OPT(m, tbl_config, TBL_SEC_CONFIG)->flags = 1u << 10;
+}
+
+static void
+o_config_real_ip(mut *m)
+{
+    OPT(m, tbl_config, TBL_SEC_CONFIG)->real_ip_count = 1000;
 }
 
 static void
@@ -1047,6 +1053,7 @@ static const mut_case opt_cases[] = {
     {"config redirect", o_config_code, "status codes"},
     {"config limit", o_config_limit, "status codes"},
     {"config block range", o_config_block, "block_first"},
+    {"config real_ip range", o_config_real_ip, "real_ip_first"},
     {"config flags", o_config_flags, "config"},
     {"config count", o_config_empty, "exactly 1"},
     {"config string", o_config_str, "global_auth_url"},
