@@ -89,15 +89,6 @@ balance_defaults(void *p)
     b->cookie_name_resolved = "INGRESSCOOKIE";
 }
 
-static void
-set_error(ctl_ann_error *e, const char *key, const char *value,
-          const char *reason)
-{
-    snprintf(e->key, sizeof(e->key), "%s", key);
-    snprintf(e->value, sizeof(e->value), "%s", value);
-    snprintf(e->reason, sizeof(e->reason), "%s", reason);
-}
-
 /* "$name", "${name}" and text; "$" must start a variable name. */
 static bool
 valid_hash_by(const char *s)
@@ -172,14 +163,14 @@ finish_methods(ctl_ann_balance *b, ctl_ann_error *e)
     if (b->load_balance_text != NULL) {
         i = pick_word(b->load_balance_text, methods, 2);
         if (i < 0) {
-            set_error(e, "load-balance", b->load_balance_text,
+            ctl_ann_set_error(e, "load-balance", b->load_balance_text,
                       "must be round_robin or ewma");
             return -1;
         }
         b->load_balance = i == 0 ? TBL_LB_ROUND_ROBIN : TBL_LB_EWMA;
     }
     if (b->hash_by != NULL && !valid_hash_by(b->hash_by)) {
-        set_error(e, "upstream-hash-by", b->hash_by,
+        ctl_ann_set_error(e, "upstream-hash-by", b->hash_by,
                   "must be text with nginx variables ($name or ${name})");
         return -1;
     }
@@ -189,7 +180,7 @@ finish_methods(ctl_ann_balance *b, ctl_ann_error *e)
         char size[24];
 
         snprintf(size, sizeof(size), "%lld", (long long)b->hash_subset_size);
-        set_error(e, "upstream-hash-by-subset-size", size,
+        ctl_ann_set_error(e, "upstream-hash-by-subset-size", size,
                   "only 3 (the default) is supported");
         return -1;
     }
@@ -207,13 +198,13 @@ finish_affinity(ctl_ann_balance *b, ctl_ann_warn_fn warn, void *ctx,
     bool                     persistent = false;
 
     if (b->affinity_text != NULL && strcmp(b->affinity_text, "cookie") != 0) {
-        set_error(e, "affinity", b->affinity_text, "must be cookie");
+        ctl_ann_set_error(e, "affinity", b->affinity_text, "must be cookie");
         return -1;
     }
     if (b->mode_text != NULL) {
         i = pick_word(b->mode_text, modes, 2);
         if (i < 0) {
-            set_error(e, "affinity-mode", b->mode_text,
+            ctl_ann_set_error(e, "affinity-mode", b->mode_text,
                       "must be balanced or persistent");
             return -1;
         }
@@ -225,7 +216,7 @@ finish_affinity(ctl_ann_balance *b, ctl_ann_warn_fn warn, void *ctx,
     if (b->canary_behavior_text != NULL) {
         i = pick_word(b->canary_behavior_text, behaviors, 2);
         if (i < 0) {
-            set_error(e, "affinity-canary-behavior", b->canary_behavior_text,
+            ctl_ann_set_error(e, "affinity-canary-behavior", b->canary_behavior_text,
                       "must be sticky or legacy");
             return -1;
         }
@@ -234,12 +225,12 @@ finish_affinity(ctl_ann_balance *b, ctl_ann_warn_fn warn, void *ctx,
     if (b->cookie_name != NULL)
         b->cookie_name_resolved = b->cookie_name;
     if (b->cookie_path != NULL && !valid_cookie_path(b->cookie_path)) {
-        set_error(e, "session-cookie-path", b->cookie_path,
+        ctl_ann_set_error(e, "session-cookie-path", b->cookie_path,
                   "must not contain ';', ',', '\"' or '\\'");
         return -1;
     }
     if (b->cookie_domain != NULL && !valid_domain(b->cookie_domain)) {
-        set_error(e, "session-cookie-domain", b->cookie_domain,
+        ctl_ann_set_error(e, "session-cookie-domain", b->cookie_domain,
                   "must be a domain name (letters, digits, '-', '.')");
         return -1;
     }
@@ -249,7 +240,7 @@ finish_affinity(ctl_ann_balance *b, ctl_ann_warn_fn warn, void *ctx,
                 b->samesite = samesite[i];
         }
         if (b->samesite == NULL) {
-            set_error(e, "session-cookie-samesite", b->samesite_text,
+            ctl_ann_set_error(e, "session-cookie-samesite", b->samesite_text,
                       "must be None, Lax or Strict");
             return -1;
         }

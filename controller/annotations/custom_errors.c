@@ -11,7 +11,6 @@
  * written matches the Ingress's, is checked by the model.
  */
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "registry.h"
@@ -28,15 +27,6 @@ static const ctl_ann_key custom_errors_keys[] = {
                            offsetof(ctl_ann_custom_errors, default_backend),
                            0},
 };
-
-static void
-set_error(ctl_ann_error *e, const char *key, const char *value,
-          const char *reason)
-{
-    snprintf(e->key, sizeof(e->key), "%s", key);
-    snprintf(e->value, sizeof(e->value), "%s", value);
-    snprintf(e->reason, sizeof(e->reason), "%s", reason);
-}
 
 /* "404, 503" into bits; spaces around codes are allowed, empty items
  * and anything else are not. */
@@ -66,26 +56,13 @@ parse_codes(const char *s, uint64_t bits[TBL_CUSTOM_ERRORS_WORDS])
     }
 }
 
-/* A DNS-1035 label: what a Service name may be. */
+/* A DNS label of lower-case letters, digits and '-': a Service name
+ * (DNS-1035) must start with a letter, a namespace (DNS-1123) need not. */
 static bool
-is_service_name(const char *s, size_t n)
+is_label(const char *s, size_t n, bool letter_first)
 {
-    if (n == 0 || n > 63 || !(s[0] >= 'a' && s[0] <= 'z') ||
-        s[n - 1] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-              s[i] == '-'))
-            return false;
-    }
-    return true;
-}
-
-/* A namespace is a DNS-1123 label: it may start with a digit. */
-static bool
-is_namespace(const char *s, size_t n)
-{
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-' ||
+        (letter_first && !(s[0] >= 'a' && s[0] <= 'z')))
         return false;
     for (size_t i = 0; i < n; i++) {
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
@@ -106,7 +83,7 @@ custom_errors_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn,
     (void)warn;
     (void)ctx;
     if (c->codes_text != NULL && parse_codes(c->codes_text, c->codes) < 0) {
-        set_error(e, "custom-http-errors", c->codes_text,
+        ctl_ann_set_error(e, "custom-http-errors", c->codes_text,
                   "must be comma-separated HTTP status codes from 300 to "
                   "599");
         return -1;
@@ -114,10 +91,10 @@ custom_errors_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn,
     if (d == NULL)
         return 0;
     slash = strchr(d, '/');
-    if (slash == NULL ? !is_service_name(d, strlen(d))
-                      : !is_namespace(d, (size_t)(slash - d)) ||
-                            !is_service_name(slash + 1, strlen(slash + 1))) {
-        set_error(e, "default-backend", d,
+    if (slash == NULL ? !is_label(d, strlen(d), true)
+                      : !is_label(d, (size_t)(slash - d), false) ||
+                            !is_label(slash + 1, strlen(slash + 1), true)) {
+        ctl_ann_set_error(e, "default-backend", d,
                   "must be a Service name, or namespace/name");
         return -1;
     }

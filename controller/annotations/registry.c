@@ -42,9 +42,9 @@ typedef struct {
     bool        ours[NFAMILIES][MAX_KEYS];
 } choice;
 
-static void
-set_error(ctl_ann_error *e, const char *key, const char *value,
-          const char *reason)
+void
+ctl_ann_set_error(ctl_ann_error *e, const char *key, const char *value,
+                  const char *reason)
 {
     snprintf(e->key, sizeof(e->key), "%s", key);
     snprintf(e->value, sizeof(e->value), "%s", value ? value : "");
@@ -106,7 +106,7 @@ choose_all(choice *c, const cJSON *annotations, const char *compat,
         if (suffix == NULL)
             continue;
         if (is_snippet(suffix)) {
-            set_error(e, m->string, cJSON_GetStringValue(m),
+            ctl_ann_set_error(e, m->string, cJSON_GetStringValue(m),
                       "snippet annotations are never supported: no "
                       "annotation text becomes nginx configuration");
             return CTL_ANN_INVALID;
@@ -207,7 +207,7 @@ parse_family(const ctl_ann_family *fam, const choice *c, size_t f,
         }
         free_slot(key, (char *)dst + key->offset);
         if (!(key->flags & CTL_ANN_FAIL_CLOSED)) {
-            set_error(e, c->key[f][k], c->value[f][k], why);
+            ctl_ann_set_error(e, c->key[f][k], c->value[f][k], why);
             return CTL_ANN_INVALID;
         }
         warn(ctx, c->key[f][k], why);

@@ -303,6 +303,10 @@ typedef struct {
     char reason[200];
 } ctl_ann_error;
 
+/* Fills e: key (as the family names it), value (NULL as ""), reason. */
+void ctl_ann_set_error(ctl_ann_error *e, const char *key, const char *value,
+                       const char *reason);
+
 /* How a family reports a problem that is not worth a rejection. */
 typedef void (*ctl_ann_warn_fn)(void *ctx, const char *key,
                                 const char *reason);

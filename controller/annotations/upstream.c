@@ -14,7 +14,6 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -79,15 +78,6 @@ upstream_defaults(void *p)
     u->next_upstream = TBL_NEXT_ERROR | TBL_NEXT_TIMEOUT;
     u->next_upstream_tries = 3;
     u->protocol = TBL_PROTO_HTTP;
-}
-
-static void
-set_error(ctl_ann_error *e, const char *key, const char *value,
-          const char *reason)
-{
-    snprintf(e->key, sizeof(e->key), "%s", key);
-    snprintf(e->value, sizeof(e->value), "%s", value);
-    snprintf(e->reason, sizeof(e->reason), "%s", reason);
 }
 
 static uint32_t
@@ -167,7 +157,7 @@ upstream_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn, void *ctx,
     (void)ctx;
     if (u->next_upstream_text != NULL &&
         ctl_ann_parse_next_upstream(u->next_upstream_text, &u->next_upstream) != 0) {
-        set_error(e, "proxy-next-upstream", u->next_upstream_text,
+        ctl_ann_set_error(e, "proxy-next-upstream", u->next_upstream_text,
                   "must be space-separated conditions among error, timeout, "
                   "invalid_header, http_500, http_502, http_503, http_504, "
                   "http_403, http_404, http_429, non_idempotent; or off");
@@ -176,7 +166,7 @@ upstream_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn, void *ctx,
     if (u->buffering_text != NULL) {
         if (strcmp(u->buffering_text, "on") != 0 &&
             strcmp(u->buffering_text, "off") != 0) {
-            set_error(e, "proxy-buffering", u->buffering_text,
+            ctl_ann_set_error(e, "proxy-buffering", u->buffering_text,
                       "must be on or off");
             return -1;
         }
@@ -185,13 +175,13 @@ upstream_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn, void *ctx,
     if (u->upstream_vhost != NULL &&
         (u->upstream_vhost[0] == '\0' ||
          strpbrk(u->upstream_vhost, " \t/\\@") != NULL)) {
-        set_error(e, "upstream-vhost", u->upstream_vhost,
+        ctl_ann_set_error(e, "upstream-vhost", u->upstream_vhost,
                   "must be a host name, optionally with :port");
         return -1;
     }
     if (u->protocol_text != NULL &&
         parse_protocol(u->protocol_text, &u->protocol, &why) != 0) {
-        set_error(e, "backend-protocol", u->protocol_text, why);
+        ctl_ann_set_error(e, "backend-protocol", u->protocol_text, why);
         return -1;
     }
     return 0;

@@ -152,20 +152,6 @@ test_rejections(void **state)
 
 /* ------------------------------------------------------------- model */
 
-static const tbl_route *
-route_of(fixture *f, const char *name)
-{
-    for (uint32_t i = 0; i < f->view.route_count; i++) {
-        const tbl_route *r = &f->view.routes[i];
-
-        if (r->path_type != TBL_PATH_DEFAULT
-            && strcmp(tbl_view_str(&f->view, r->ingress_name), name) == 0)
-            return r;
-    }
-    fail_msg("no route of %s", name);
-    return NULL;
-}
-
 static const char *
 str(fixture *f, tbl_str s)
 {
@@ -229,7 +215,7 @@ test_policy_precedence(void **state)
         FX_RULES(FX_RULE("p.example", FX_PATH("/", "Prefix", "a", 80))));
     fx_build(&f);
 
-    p = tbl_view_policy(&f.view, route_of(&f, "sticky")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "sticky")->policy);
     assert_non_null(p);
     assert_int_equal(p->affinity_mode, TBL_AFFINITY_BALANCED);
     assert_string_equal(str(&f, p->affinity_cookie_name), "INGRESSCOOKIE");
@@ -239,25 +225,25 @@ test_policy_precedence(void **state)
     assert_true(p->flags & TBL_POL_AFFINITY_SECURE);
     assert_true(p->flags & TBL_POL_AFFINITY_CHANGE_ON_FAILURE);
 
-    p = tbl_view_policy(&f.view, route_of(&f, "hashed")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "hashed")->policy);
     assert_int_equal(p->load_balance, TBL_LB_HASH);
     assert_int_equal(p->affinity_mode, TBL_AFFINITY_NONE);
     assert_string_equal(str(&f, p->hash_by), "$remote_addr");
 
-    p = tbl_view_policy(&f.view, route_of(&f, "subset")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "subset")->policy);
     assert_int_equal(p->load_balance, TBL_LB_HASH_SUBSET);
     assert_string_equal(str(&f, p->hash_by), "$arg_u");
 
-    p = tbl_view_policy(&f.view, route_of(&f, "rr")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "rr")->policy);
     assert_int_equal(p->load_balance, TBL_LB_ROUND_ROBIN);
 
     /* A policy for other reasons carries the ConfigMap's method. */
-    p = tbl_view_policy(&f.view, route_of(&f, "other")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "other")->policy);
     assert_int_equal(p->load_balance, TBL_LB_EWMA);
     assert_int_equal(p->affinity_mode, TBL_AFFINITY_NONE);
 
     /* No policy: the module reads CONFIG. */
-    assert_null(tbl_view_policy(&f.view, route_of(&f, "plain")->policy));
+    assert_null(tbl_view_policy(&f.view, fx_route_of(&f, "plain")->policy));
     assert_int_equal(tbl_view_config(&f.view)->load_balance, TBL_LB_EWMA);
     fx_free(&f);
 }
@@ -300,7 +286,7 @@ test_canary_affinity_behavior(void **state)
         "affinity-canary-behavior':'legacy'}",
         FX_RULES(FX_RULE("c.example", FX_PATH("/", "Prefix", "b", 80))));
     fx_build(&f);
-    c = tbl_view_canary(&f.view, route_of(&f, "main")->canary);
+    c = tbl_view_canary(&f.view, fx_route_of(&f, "main")->canary);
     assert_non_null(c);
     assert_true(c->flags & TBL_CANARY_AFFINITY_LEGACY);
     fx_free(&f);
@@ -315,7 +301,7 @@ test_canary_affinity_behavior(void **state)
         "'annotations':{'" NG "canary':'true','" NG "canary-weight':'50'}",
         FX_RULES(FX_RULE("c.example", FX_PATH("/", "Prefix", "b", 80))));
     fx_build(&f);
-    c = tbl_view_canary(&f.view, route_of(&f, "main")->canary);
+    c = tbl_view_canary(&f.view, fx_route_of(&f, "main")->canary);
     assert_non_null(c);
     assert_int_equal(c->flags & TBL_CANARY_AFFINITY_LEGACY, 0);
     fx_free(&f);

@@ -112,20 +112,6 @@ test_custom_errors_rejections(void **state)
                    "a/b/c");
 }
 
-static const tbl_route *
-route_of(fixture *f, const char *name)
-{
-    for (uint32_t i = 0; i < f->view.route_count; i++) {
-        const tbl_route *r = &f->view.routes[i];
-
-        if (r->path_type != TBL_PATH_DEFAULT &&
-            strcmp(tbl_view_str(&f->view, r->ingress_name), name) == 0)
-            return r;
-    }
-    fail_msg("no route of %s", name);
-    return NULL;
-}
-
 static void
 test_model_emits_codes_and_default_backend(void **state)
 {
@@ -159,7 +145,7 @@ test_model_emits_codes_and_default_backend(void **state)
     fx_build(&f);
     assert_non_null(strstr(fx_capture_stop(), "Ingress's namespace"));
 
-    p = tbl_view_policy(&f.view, route_of(&f, "web")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "web")->policy);
     assert_non_null(p);
     assert_int_equal(p->backend_protocol, TBL_PROTO_GRPCS);
     assert_true(has_code(p->custom_errors, 404));
@@ -171,13 +157,13 @@ test_model_emits_codes_and_default_backend(void **state)
     assert_int_equal(be->port, 80);
     assert_int_equal(be->endpoint_count, 1);
 
-    p = tbl_view_policy(&f.view, route_of(&f, "own-ns")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "own-ns")->policy);
     assert_non_null(tbl_view_backend(&f.view, p->default_backend));
 
-    p = tbl_view_policy(&f.view, route_of(&f, "other-ns")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "other-ns")->policy);
     assert_int_equal(p->default_backend, TBL_NONE);
 
-    p = tbl_view_policy(&f.view, route_of(&f, "missing")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "missing")->policy);
     be = tbl_view_backend(&f.view, p->default_backend);
     assert_non_null(be);
     assert_true(be->flags & TBL_BACKEND_SERVICE_MISSING);

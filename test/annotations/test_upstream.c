@@ -114,20 +114,6 @@ test_rejections(void **state)
                    "must be HTTP");
 }
 
-static const tbl_route *
-route_of(fixture *f, const char *name)
-{
-    for (uint32_t i = 0; i < f->view.route_count; i++) {
-        const tbl_route *r = &f->view.routes[i];
-
-        if (r->path_type != TBL_PATH_DEFAULT &&
-            strcmp(tbl_view_str(&f->view, r->ingress_name), name) == 0)
-            return r;
-    }
-    fail_msg("no route of %s", name);
-    return NULL;
-}
-
 static void
 test_policy_carries_resolved_values(void **state)
 {
@@ -150,7 +136,7 @@ test_policy_carries_resolved_values(void **state)
                FX_RULES(FX_RULE("p.example", FX_PATH("/", "Prefix", "a", 80))));
     fx_build(&f);
 
-    p = tbl_view_policy(&f.view, route_of(&f, "slow")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "slow")->policy);
     assert_non_null(p);
     assert_int_equal(p->read_timeout_ms, 3000);
     assert_int_equal(p->connect_timeout_ms, 5000);
@@ -163,7 +149,7 @@ test_policy_carries_resolved_values(void **state)
                         "in.example");
 
     /* A policy made for other annotations carries the defaults. */
-    p = tbl_view_policy(&f.view, route_of(&f, "rewritten")->policy);
+    p = tbl_view_policy(&f.view, fx_route_of(&f, "rewritten")->policy);
     assert_non_null(p);
     assert_int_equal(p->read_timeout_ms, 60000);
     assert_int_equal(p->next_upstream, TBL_NEXT_ERROR | TBL_NEXT_TIMEOUT);
@@ -171,7 +157,7 @@ test_policy_carries_resolved_values(void **state)
     assert_int_equal(p->body_size_max, 1024 * 1024);
     assert_int_equal(p->connect_timeout_ms, 5000);
 
-    assert_null(tbl_view_policy(&f.view, route_of(&f, "plain")->policy));
+    assert_null(tbl_view_policy(&f.view, fx_route_of(&f, "plain")->policy));
     fx_free(&f);
 }
 

@@ -185,6 +185,20 @@ fx_route_owner(fixture *f, const char *host, const char *path)
     return f->answer;
 }
 
+const tbl_route *
+fx_route_of(fixture *f, const char *name)
+{
+    for (uint32_t i = 0; i < f->view.route_count; i++) {
+        const tbl_route *r = &f->view.routes[i];
+
+        if (r->path_type != TBL_PATH_DEFAULT &&
+            strcmp(tbl_view_str(&f->view, r->ingress_name), name) == 0)
+            return r;
+    }
+    fail_msg("no route of %s", name);
+    return NULL;
+}
+
 static FILE *capture_file;
 static int saved_stderr = -1;
 static char capture_buf[65536];

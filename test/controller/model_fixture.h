@@ -92,6 +92,10 @@ const tbl_backend *fx_backend(fixture *f, const char *host, const char *path);
 /* The Ingress ("ns/name") whose route answers, or "" for none. */
 const char *fx_route_owner(fixture *f, const char *host, const char *path);
 
+/* The first route (not a default backend) of Ingress name (asserts that
+ * there is one). */
+const tbl_route *fx_route_of(fixture *f, const char *name);
+
 /* Captures stderr (log lines) into a buffer between start and stop. */
 void fx_capture_start(void);
 const char *fx_capture_stop(void);

@@ -2,8 +2,11 @@
 listed codes are intercepted (other errors reach the client with their
 own body), the default backend gets ingress-nginx's X-* headers and its
 answer is the answer, the ConfigMap's list applies to routes without
-their own, and a default-backend annotation serves a route whose Service
-has no ready endpoint."""
+their own, a default-backend annotation serves a route whose Service
+has no ready endpoint, and HTTP/2 streams get the same error pages."""
+
+import re
+import subprocess
 
 from conftest import endpoint
 
@@ -123,3 +126,20 @@ def test_default_backend_serves_a_service_without_endpoints(nginx, backends):
 
     r = nginx.request("/", host="bare.test")
     assert r.status == 503 and b"no ready endpoints" in r.body
+
+
+def test_http2_requests_use_the_same_error_pages(nginx, backends):
+    app, errors = backends("app"), backends("error-pages")
+    nginx.publish(spec(app, errors,
+                       "policy p custom-errors=404 default-backend=errors\n"))
+    out = subprocess.run(
+        ["nghttp", "-n", "-s", "-H", ":authority: shop.test",
+         "https://127.0.0.1:%d/__status/404" % nginx.https_port,
+         "https://127.0.0.1:%d/__status/500" % nginx.https_port],
+        capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    # -s prints one line per stream: id, three timings, code, size, path
+    statuses = re.findall(r"^\s*\d+\s+\S+\s+\S+\s+\S+\s+(\d{3})\s",
+                          out.stdout, re.M)
+    assert sorted(statuses) == ["200", "500"], out.stdout
+    assert errors.stats()["requests"] == 1
