@@ -41,8 +41,13 @@ typedef enum {
     CFG_BALANCE  /* round_robin or ewma into load_balance             */
 } cfg_type;
 
-enum { CFG_LIST_ALLOW, CFG_LIST_DENY, CFG_LIST_BLOCK, CFG_LIST_REAL_IP,
-       CFG_LISTS };
+enum {
+    CFG_LIST_ALLOW,
+    CFG_LIST_DENY,
+    CFG_LIST_BLOCK,
+    CFG_LIST_REAL_IP,
+    CFG_LISTS
+};
 
 typedef struct {
     const char *key;
@@ -132,10 +137,10 @@ cfg_key_find(const char *key)
 static const char *
 cfg_parse_errors(const cfg_key *k, const char *value, uint64_t *map)
 {
-    uint64_t bits[TBL_CUSTOM_ERRORS_WORDS] = {0};
-    char word[16];
+    uint64_t    bits[TBL_CUSTOM_ERRORS_WORDS] = {0};
+    char        word[16];
     const char *p = value, *why = NULL;
-    int64_t code;
+    int64_t     code;
 
     while (*p != '\0') {
         size_t n;
@@ -163,8 +168,8 @@ static const char *
 cfg_parse_list(const cfg_key *k, const char *value, tbl_config_spec *spec)
 {
     ctl_ann_cidrs *l = &cfg_state.lists[k->flag];
-    const char *why = NULL;
-    int rc;
+    const char    *why = NULL;
+    int            rc;
 
     free(l->v);
     l->v = NULL;
@@ -205,11 +210,11 @@ cfg_parse_list(const cfg_key *k, const char *value, tbl_config_spec *spec)
 static const char *
 cfg_apply(const cfg_key *k, const char *value, tbl_config_spec *spec)
 {
-    char *at = (char *)spec + k->offset;
+    char       *at = (char *)spec + k->offset;
     const char *why = NULL;
-    uint32_t mask;
-    bool on;
-    int64_t n;
+    uint32_t    mask;
+    bool        on;
+    int64_t     n;
 
     switch (k->type) {
     case CFG_FLAG:
@@ -277,10 +282,11 @@ static const ctl_object *
 cfg_find_configmap(const ctl_build *bd, const char *ref)
 {
     const char *slash = strchr(ref, '/');
-    char ns[254], q[600];
+    char        ns[254], q[600];
 
-    if (slash == NULL || slash == ref || slash[1] == '\0' ||
-        (size_t)(slash - ref) >= sizeof(ns)) {
+    if (slash == NULL || slash == ref || slash[1] == '\0'
+        || (size_t)(slash - ref) >= sizeof(ns))
+    {
         ctl_log(CTL_LOG_ERROR, "configmap ignored",
                 "flag=--configmap value=\"%s\" reason=\"must be "
                 "namespace/name\"",
@@ -297,8 +303,8 @@ cfg_find_configmap(const ctl_build *bd, const char *ref)
 static void
 cfg_state_reset(const ctl_store *store)
 {
-    if (cfg_state.of != store ||
-        ctl_store_version(store) < cfg_state.version) {
+    if (cfg_state.of != store || ctl_store_version(store) < cfg_state.version)
+    {
         for (size_t i = 0; i < CFG_NKEYS; i++) {
             free(cfg_state.good[i]);
             cfg_state.good[i] = NULL;
@@ -324,11 +330,11 @@ cfg_state_reset(const ctl_store *store)
 static void
 cfg_take(const ctl_object *cm, const cfg_key *k, const cJSON *item)
 {
-    size_t i = (size_t)(k - cfg_keys);
+    size_t      i = (size_t)(k - cfg_keys);
     const char *value = cJSON_IsString(item) ? item->valuestring : NULL;
     const char *why = "not a string";
-    char *copy = value != NULL ? strdup(value) : NULL;
-    char qv[600];
+    char       *copy = value != NULL ? strdup(value) : NULL;
+    char        qv[600];
 
     if (value != NULL)
         why = copy == NULL ? "out of memory"
@@ -339,16 +345,14 @@ cfg_take(const ctl_object *cm, const cfg_key *k, const cJSON *item)
         return;
     }
     free(copy);
-    ctl_log_object(CTL_LOG_ERROR, "configmap value ignored", cm,
-                   "field=data.%s value=\"%s\" reason=\"%s\" using=%s",
-                   k->key, ctl_log_quote(value != NULL ? value : "", qv,
-                                         sizeof(qv)),
-                   why,
-                   k->type == CFG_CIDRS
-                       ? (k->flag == CFG_LIST_REAL_IP ? "no-trusted-peer"
-                                                      : "deny-all")
-                   : cfg_state.good[i] != NULL ? "last-good"
-                                               : "default");
+    ctl_log_object(
+        CTL_LOG_ERROR, "configmap value ignored", cm,
+        "field=data.%s value=\"%s\" reason=\"%s\" using=%s", k->key,
+        ctl_log_quote(value != NULL ? value : "", qv, sizeof(qv)), why,
+        k->type == CFG_CIDRS
+            ? (k->flag == CFG_LIST_REAL_IP ? "no-trusted-peer" : "deny-all")
+        : cfg_state.good[i] != NULL ? "last-good"
+                                    : "default");
     if (k->type == CFG_CIDRS) {
         if (k->flag != CFG_LIST_REAL_IP) {
             cfg_state.spec.flags |= TBL_CFG_ACCESS_DENIED;
@@ -367,8 +371,8 @@ static void
 cfg_forget_absent(const cJSON *data)
 {
     for (size_t i = 0; i < CFG_NKEYS; i++) {
-        if (cfg_state.good[i] != NULL &&
-            !cJSON_HasObjectItem(data, cfg_keys[i].key)) {
+        if (cfg_state.good[i] != NULL
+            && !cJSON_HasObjectItem(data, cfg_keys[i].key)) {
             free(cfg_state.good[i]);
             cfg_state.good[i] = NULL;
         }
@@ -378,17 +382,18 @@ cfg_forget_absent(const cJSON *data)
 int
 ctl_config_build(ctl_build *bd)
 {
-    const char *ref = bd->cfg->configmap;
+    const char       *ref = bd->cfg->configmap;
     const ctl_object *cm;
-    const cJSON *data, *item;
-    char err[256], qk[300], qv[600];
+    const cJSON      *data, *item;
+    char              err[256], qk[300], qv[600];
 
     cfg_state_reset(bd->store);
     cm = (ref != NULL && ref[0] != '\0') ? cfg_find_configmap(bd, ref) : NULL;
     data = cm != NULL ? ctl_json_object(cm->json, "data") : NULL;
     cfg_forget_absent(data);
 
-    cJSON_ArrayForEach(item, data) {
+    cJSON_ArrayForEach(item, data)
+    {
         const cfg_key *k = cfg_key_find(item->string);
 
         if (k == NULL) {
@@ -402,8 +407,8 @@ ctl_config_build(ctl_build *bd)
     bd->config_flags = cfg_state.spec.flags;
     bd->config_load_balance = cfg_state.spec.load_balance;
     bd->config = &cfg_state.spec;
-    if (tbl_builder_set_config(bd->b, &cfg_state.spec, err, sizeof(err)) !=
-        0) {
+    if (tbl_builder_set_config(bd->b, &cfg_state.spec, err, sizeof(err)) != 0)
+    {
         ctl_log(CTL_LOG_ERROR, "configmap not applied", "reason=\"%s\"",
                 ctl_log_quote(err, qv, sizeof(qv)));
         return -1;

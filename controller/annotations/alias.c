@@ -32,8 +32,8 @@ alias_is_host(const char *s, size_t n)
         char c = s[i];
 
         if (c == '.' ? s[i + 1] == '.'
-                     : !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                         c == '-' || c == '_'))
+                     : !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                         || c == '-' || c == '_'))
             return false;
     }
     return true;
@@ -60,7 +60,7 @@ alias_finish(void *p, bool fail_closed, ctl_ann_warn_fn warn, void *ctx,
              ctl_ann_error *e)
 {
     ctl_ann_alias *a = p;
-    char *w, *r, *item;
+    char          *w, *r, *item;
 
     (void)fail_closed;
     (void)warn;

@@ -38,7 +38,7 @@ setup(fixture *f)
 static void
 test_aliases_reach_the_first_rule_host(void **state)
 {
-    fixture f;
+    fixture     f;
     const char *log;
 
     (void)state;
@@ -70,7 +70,7 @@ test_aliases_reach_the_first_rule_host(void **state)
 static void
 test_bad_alias_rejects_the_ingress(void **state)
 {
-    fixture f;
+    fixture     f;
     const char *log;
 
     (void)state;

@@ -70,7 +70,7 @@ matches(fixture *f, uint32_t first, uint32_t count, uint8_t a, uint8_t b,
 static void
 test_keys_into_config(void **state)
 {
-    fixture f;
+    fixture           f;
     const tbl_config *g;
 
     (void)state;
@@ -100,24 +100,22 @@ test_keys_into_config(void **state)
     assert_true(has_error_code(g->custom_errors, 404));
     assert_true(has_error_code(g->custom_errors, 503));
     assert_false(has_error_code(g->custom_errors, 500));
-    assert_int_equal(g->flags & (TBL_CFG_PROXY_BUFFERING |
-                                 TBL_CFG_USE_FORWARDED_HEADERS |
-                                 TBL_CFG_ENABLE_REAL_IP |
-                                 TBL_CFG_COMPUTE_FULL_FORWARDED_FOR |
-                                 TBL_CFG_ACCESS_DENIED),
-                     TBL_CFG_PROXY_BUFFERING | TBL_CFG_USE_FORWARDED_HEADERS |
-                         TBL_CFG_ENABLE_REAL_IP |
-                         TBL_CFG_COMPUTE_FULL_FORWARDED_FOR);
+    assert_int_equal(
+        g->flags
+            & (TBL_CFG_PROXY_BUFFERING | TBL_CFG_USE_FORWARDED_HEADERS
+               | TBL_CFG_ENABLE_REAL_IP | TBL_CFG_COMPUTE_FULL_FORWARDED_FOR
+               | TBL_CFG_ACCESS_DENIED),
+        TBL_CFG_PROXY_BUFFERING | TBL_CFG_USE_FORWARDED_HEADERS
+            | TBL_CFG_ENABLE_REAL_IP | TBL_CFG_COMPUTE_FULL_FORWARDED_FOR);
     assert_string_equal(tbl_view_str(&f.view, g->forwarded_for_header),
                         "X-Client-IP");
     assert_true(matches(&f, g->allow_first, g->allow_count, 10, 1, 1, 1));
     assert_true(matches(&f, g->deny_first, g->deny_count, 10, 9, 1, 1));
     assert_int_equal(g->block_count, 2);
     assert_true(matches(&f, g->block_first, g->block_count, 192, 0, 2, 7));
-    assert_true(matches(&f, g->real_ip_first, g->real_ip_count, 172, 20, 0,
-                        1));
-    assert_false(matches(&f, g->real_ip_first, g->real_ip_count, 10, 0, 0,
-                         1));
+    assert_true(
+        matches(&f, g->real_ip_first, g->real_ip_count, 172, 20, 0, 1));
+    assert_false(matches(&f, g->real_ip_first, g->real_ip_count, 10, 0, 0, 1));
     fx_free(&f);
 }
 
@@ -125,7 +123,7 @@ test_keys_into_config(void **state)
 static void
 test_defaults(void **state)
 {
-    fixture f;
+    fixture           f;
     const tbl_config *g;
 
     (void)state;
@@ -137,9 +135,8 @@ test_defaults(void **state)
     assert_int_equal(g->allow_count + g->deny_count + g->block_count, 0);
     assert_int_equal(g->real_ip_count, 1);
     assert_true(matches(&f, g->real_ip_first, 1, 203, 0, 113, 9));
-    assert_int_equal(g->flags & (TBL_CFG_PROXY_BUFFERING |
-                                 TBL_CFG_ACCESS_DENIED),
-                     0);
+    assert_int_equal(
+        g->flags & (TBL_CFG_PROXY_BUFFERING | TBL_CFG_ACCESS_DENIED), 0);
     fx_free(&f);
 }
 
@@ -148,14 +145,15 @@ test_defaults(void **state)
 static void
 test_policies_resolved_against_the_configmap(void **state)
 {
-    fixture f;
+    fixture           f;
     const tbl_policy *p;
 
     (void)state;
     setup(&f);
-    settings(&f, "'proxy-read-timeout':'7','proxy-body-size':'2k',"
-                 "'proxy-buffering':'on','whitelist-source-range':'10.0.0.0/8',"
-                 "'denylist-source-range':'10.9.0.0/16'");
+    settings(&f,
+             "'proxy-read-timeout':'7','proxy-body-size':'2k',"
+             "'proxy-buffering':'on','whitelist-source-range':'10.0.0.0/8',"
+             "'denylist-source-range':'10.9.0.0/16'");
     put(&f, "prefixed", "x.example", "'" NG "x-forwarded-prefix':'/x'");
     put(&f, "own", "o.example",
         "'" NG "proxy-read-timeout':'30','" NG "proxy-buffering':'off','" NG
@@ -196,7 +194,7 @@ test_policies_resolved_against_the_configmap(void **state)
 static void
 test_bad_value_keeps_the_last_good_one(void **state)
 {
-    fixture f;
+    fixture     f;
     const char *log;
 
     (void)state;
@@ -235,9 +233,9 @@ test_bad_value_keeps_the_last_good_one(void **state)
 static void
 test_bad_ranges_fail_closed(void **state)
 {
-    fixture f;
+    fixture           f;
     const tbl_config *g;
-    const char *log;
+    const char       *log;
 
     (void)state;
     setup(&f);

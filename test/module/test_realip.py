@@ -223,3 +223,16 @@ def test_proxy_protocol_source_is_the_client(tmp_path, backends):
         assert json.loads(body)["headers"]["X-Real-Ip"] == ["127.0.0.1"]
     finally:
         server.stop()
+
+
+def test_rate_limits_count_the_forwarded_client(nginx, backends):
+    a = backends("svc-a")
+    # 1 r/min with burst 1 x 1: two requests per client, then 503
+    nginx.publish(table(a, "flags=%#x real-ip=127.0.0.0/8"
+                        % (DEFAULT_FLAGS | USE_FORWARDED),
+                        policy="limit-rpm=1 burst-multiplier=1"))
+    first = {"X-Forwarded-For": "198.51.100.1"}
+    second = {"X-Forwarded-For": "198.51.100.2"}
+    assert [status(nginx, host="b.example.com", headers=first)
+            for _ in range(3)] == [200, 200, 503]
+    assert status(nginx, host="b.example.com", headers=second) == 200

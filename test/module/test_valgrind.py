@@ -326,3 +326,45 @@ def test_protocols_and_custom_errors_under_valgrind(tmp_path, backends):
     assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
     assert not re.search(r"Invalid (read|write|free)|uninitialised|"
                          r"Mismatched free|Syscall param", report), report
+
+
+def test_client_address_under_valgrind(tmp_path, backends):
+    import http.client
+
+    log = str(tmp_path / "valgrind.log")
+    nginx = Nginx(tmp_path / "state", valgrind=[
+        "valgrind", "--quiet", "--leak-check=full",
+        "--errors-for-leak-kinds=definite", "--log-file=" + log])
+    nginx.start()
+    try:
+        a = backends("svc-a")
+        nginx.publish("""
+            backend a default/svc-a:80 %s
+            policy p allow=203.0.113.0/24 limit-rps=100
+            route a.example.com Prefix / a default/ing policy=p
+            config flags=0x3b real-ip=127.0.0.0/8,10.0.0.0/8
+                   block=192.0.2.0/24
+        """.replace("\n                   ", " ") % endpoint(a))
+        statuses = set()
+        conn = http.client.HTTPConnection("127.0.0.1", nginx.http_port,
+                                          timeout=60)
+        try:
+            for i in range(40):
+                headers = [{"X-Forwarded-For": "203.0.113.9, 10.1.1.1"},
+                           {"X-Forwarded-For": "192.0.2.1"},
+                           {"X-Forwarded-For": "junk, 2001:db8::1"},
+                           {}][i % 4]
+                statuses.add(nginx.request("/", host="a.example.com",
+                                           headers=headers,
+                                           conn=conn).status)
+        finally:
+            conn.close()
+        assert statuses == {200, 403}
+    finally:
+        assert nginx.stop() == 0
+
+    with open(log) as f:
+        report = f.read()
+    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
+    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
+                         r"Mismatched free|Syscall param", report), report
