@@ -550,6 +550,8 @@ ctl_model_build(const ctl_store *store, const ctl_model_config *cfg,
     if (rc == 0)
         rc = set_catchall_default(&bd);
     if (rc == 0)
+        rc = ctl_annotations_add_aliases(&bd);
+    if (rc == 0)
         rc = ctl_tls_build(&bd);
     if (rc == 0)
         rc = ctl_annotations_add_servers(&bd);

@@ -997,6 +997,49 @@ add_www_counterpart(ctl_build *bd, const ctl_ingress *ing, const char *host,
     return 0;
 }
 
+/* The vhost an Ingress's aliases name: its first rule host's. */
+static uint32_t
+alias_target(ctl_build *bd, const ctl_ingress *ing)
+{
+    if (ing->info->hosts.len == 0)
+        return TBL_NONE;
+    return tbl_builder_vhost(bd->b,
+                             *CTL_VEC_AT(&ing->info->hosts, const char *, 0));
+}
+
+int
+ctl_annotations_add_aliases(ctl_build *bd)
+{
+    char alias[256], err[256], q[300], qe[300];
+
+    /* oldest first: it keeps an alias two Ingresses claim */
+    for (uint32_t i = 0; i < bd->ingresses.len; i++) {
+        const ctl_ingress *ing = build_ingress(bd, i);
+        const char *p = ing->info->values.alias.list;
+        uint32_t vhost;
+
+        if (p == NULL)
+            continue;
+        vhost = alias_target(bd, ing);
+        while ((p = ctl_ann_alias_next(p, alias, sizeof(alias))) != NULL) {
+            if (vhost != TBL_NONE &&
+                tbl_builder_add_alias(bd->b, vhost, alias, err,
+                                      sizeof(err)) == 0)
+                continue;
+            if (vhost == TBL_NONE)
+                snprintf(err, sizeof(err), "the Ingress has no rule host");
+            ctl_log_object(CTL_LOG_WARN, "server-alias ignored", ing->obj,
+                           "field=metadata.annotations.server-alias "
+                           "value=\"%s\" reason=\"%s\"",
+                           ctl_log_quote(alias, q, sizeof(q)),
+                           ctl_log_quote(err, qe, sizeof(qe)));
+            ctl_model_problem(bd, ing->obj, "AliasIgnored",
+                              "server-alias \"%s\": %s", alias, err);
+        }
+    }
+    return 0;
+}
+
 int
 ctl_annotations_add_servers(ctl_build *bd)
 {

@@ -328,6 +328,12 @@ int ctl_annotations_prepare(ctl_build *bd, ctl_vec *claims);
 int ctl_route_annotate(ctl_build *bd, uint32_t path_index,
                        tbl_route_spec *r);
 
+/* server-alias: each alias names the vhost of its Ingress's first rule
+ * host; an alias a rule host or an older Ingress already has is logged
+ * and skipped.  Before TLS, which gives aliases their SNI names.  -1
+ * when out of memory. */
+int ctl_annotations_add_aliases(ctl_build *bd);
+
 /* from-to-www-redirect: a vhost for each counterpart host no Ingress
  * serves, with a server-level FROM_TO_WWW policy.  -1 when out of
  * memory. */

@@ -556,6 +556,39 @@ tls_host_lower(const char *in, char *out, size_t outlen)
 }
 
 /*
+ * The server-aliases of the Ingress that name vhost: the SNI names of
+ * its certificate when the certificate covers them (others get the
+ * default certificate, logged).
+ */
+static void
+add_alias_snis(ctl_build *bd, const ctl_ingress *ing, uint32_t vhost,
+               const tls_pair *p, uint32_t cert)
+{
+    const char *list = ing->info->values.alias.list;
+    char alias[256], q[300], err[256], qe[300];
+
+    while ((list = ctl_ann_alias_next(list, alias, sizeof(alias))) != NULL) {
+        if (tbl_builder_alias_vhost(bd->b, alias) != vhost)
+            continue;
+        if (!covers_host(p->leaf, alias)) {
+            ctl_log_object(CTL_LOG_WARN, "tls alias not covered", ing->obj,
+                           "field=metadata.annotations.server-alias "
+                           "value=\"%s\" reason=\"the certificate does "
+                           "not name this alias; it gets the default "
+                           "certificate\"",
+                           ctl_log_quote(alias, q, sizeof(q)));
+            continue;
+        }
+        if (tbl_builder_add_sni(bd->b, alias, cert, err, sizeof(err)) != 0)
+            ctl_log_object(CTL_LOG_WARN, "tls alias not added", ing->obj,
+                           "field=metadata.annotations.server-alias "
+                           "value=\"%s\" reason=\"%s\"",
+                           ctl_log_quote(alias, q, sizeof(q)),
+                           ctl_log_quote(err, qe, sizeof(qe)));
+    }
+}
+
+/*
  * One host of one tls[] entry: its SNI name and, when a rule of the
  * same Ingress names it, its vhost's certificate and TLS flag.
  * cert is TBL_NONE when the Secret is missing or unusable (the default
@@ -606,6 +639,8 @@ add_tls_host(ctl_build *bd, const ctl_ingress *ing, unsigned t, unsigned h,
         return -1;
     if (cert == TBL_NONE || tbl_builder_set_vhost_cert(bd->b, vhost, cert))
         tbl_builder_set_vhost_flags(bd->b, vhost, TBL_VHOST_TLS);
+    else
+        add_alias_snis(bd, ing, vhost, p, cert);
     return 0;
 }
 

@@ -271,7 +271,10 @@ static ngx_int_t
 ngx_http_shmingress_extauth_result(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, ngx_http_shmingress_extauth_t *a)
 {
-    ngx_str_t  names;
+    ngx_str_t          names;
+    const tbl_policy  *pol;
+
+    pol = ctx->policy;
 
     if (!a->asked) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -289,8 +292,8 @@ ngx_http_shmingress_extauth_result(ngx_http_request_t *r,
 
     if (a->status >= NGX_HTTP_OK && a->status < NGX_HTTP_SPECIAL_RESPONSE) {
         names.data = (u_char *) tbl_view_str(&ctx->table->view,
-                                             ctx->policy->auth_response_headers);
-        names.len = ctx->policy->auth_response_headers.len;
+                                             pol->auth_response_headers);
+        names.len = pol->auth_response_headers.len;
 
         if (names.len
             && ngx_http_shmingress_extauth_copy_headers(r, a->subrequest,

@@ -70,6 +70,20 @@ uint32_t tbl_builder_add_backend(tbl_builder *b, const tbl_backend_spec *spec);
 uint32_t tbl_builder_vhost(tbl_builder *b, const char *host);
 
 /*
+ * server-alias: host (lower-case; "a.b" exact or "*.b" wildcard) becomes
+ * another name of an existing vhost: one more HOST_EXACT or
+ * HOST_WILDCARD slot naming it.  A host a rule names always wins: -1
+ * with a message when host is already a vhost's host or an alias, is not
+ * a host name, or vhost is unknown or the catch-all; and an alias whose
+ * host gets a vhost later is left out of the table.
+ */
+int tbl_builder_add_alias(tbl_builder *b, uint32_t vhost, const char *host,
+                          char *err, size_t errlen);
+
+/* The vhost an alias added with tbl_builder_add_alias names, or NONE. */
+uint32_t tbl_builder_alias_vhost(const tbl_builder *b, const char *host);
+
+/*
  * ORs TBL_VHOST_TLS and/or TBL_VHOST_REGEX into a vhost's flags (the
  * builder sets the other flags itself; adding a TBL_PATH_REGEX route sets
  * TBL_VHOST_REGEX too).  Returns -1 for an unknown vhost or other bits.

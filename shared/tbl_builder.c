@@ -178,7 +178,7 @@ tbl_wipe_secrets(tbl_builder *b)
     }
 }
 
-#define TBL_BUILDER_MAP_COUNT 10
+#define TBL_BUILDER_MAP_COUNT 11
 
 /* Every map of the builder, for free and reset alike. */
 static void
@@ -194,6 +194,7 @@ tbl_builder_maps(tbl_builder *b, tbl_imap *maps[TBL_BUILDER_MAP_COUNT])
     maps[7] = &b->policy_index;
     maps[8] = &b->canary_index;
     maps[9] = &b->cidr_index;
+    maps[10] = &b->alias_index;
 }
 
 void
@@ -213,6 +214,7 @@ tbl_builder_free(tbl_builder *b)
     free(b->pool.items);
     free(b->blobs.items);
     free(b->vhosts.items);
+    free(b->aliases.items);
     free(b->routes.items);
     free(b->route_keys.items);
     free(b->backends.items);
@@ -247,6 +249,7 @@ tbl_builder_reset(tbl_builder *b)
     b->pool.len = 0;
     b->blobs.len = 0;
     b->vhosts.len = 0;
+    b->aliases.len = 0;
     b->routes.len = 0;
     b->route_keys.len = 0;
     b->backends.len = 0;
@@ -672,6 +675,113 @@ tbl_builder_set_vhost_policy(tbl_builder *b, uint32_t vhost, uint32_t policy)
     }
     b->vhosts.items[vhost].rec.policy = policy;
     return 0;
+}
+
+static const char *tbl_vhost_name(const tbl_builder *b, uint32_t vhost);
+
+static int
+tbl_alias_eq(const tbl_builder *b, uint32_t idx, const void *key)
+{
+    const tbl_key *k = key;
+    tbl_str        host = b->aliases.items[idx].host;
+
+    return host.len == k->len
+           && memcmp(b->pool.items + host.off, k->s, k->len) == 0;
+}
+
+int
+tbl_builder_add_alias(tbl_builder *b, uint32_t vhost, const char *host,
+                      char *err, size_t errlen)
+{
+    tbl_balias *a;
+    tbl_key     k;
+    uint32_t    flags;
+    size_t      skip;
+
+    k.s = host != NULL ? host : "";
+    k.len = strlen(k.s);
+    if (vhost >= b->vhosts.len
+        || (b->vhosts.items[vhost].rec.flags & TBL_VHOST_CATCHALL))
+    {
+        snprintf(err, errlen, "alias \"%s\": no such host vhost", k.s);
+        return -1;
+    }
+    if (k.len == 0 || tbl_vhost_kind(k.s, k.len, &flags) != 0) {
+        snprintf(err, errlen, "alias \"%s\": not a host name", k.s);
+        return -1;
+    }
+    if (tbl_imap_find(&b->vhost_index, tbl_slot_hash(k.s, k.len, 0),
+                      tbl_vhost_eq, b, &k)
+        != TBL_NONE)
+    {
+        snprintf(err, errlen, "alias \"%s\": a rule names this host", k.s);
+        return -1;
+    }
+    if (tbl_imap_find(&b->alias_index, tbl_slot_hash(k.s, k.len, 0),
+                      tbl_alias_eq, b, &k)
+        != TBL_NONE)
+    {
+        snprintf(err, errlen, "alias \"%s\": already an alias of \"%s\"",
+                 k.s,
+                 tbl_vhost_name(b, tbl_builder_alias_vhost(b, k.s)));
+        return -1;
+    }
+    if (tbl_vec_reserve(&b->aliases, 1) != 0) {
+        b->out_of_memory = 1;
+        snprintf(err, errlen, "alias: out of memory");
+        return -1;
+    }
+    a = &b->aliases.items[b->aliases.len];
+    memset(a, 0, sizeof(*a));
+    a->vhost = vhost;
+    a->wildcard = flags == TBL_VHOST_WILDCARD;
+    skip = a->wildcard ? 2 : 0;
+    a->host_hash = tbl_slot_hash(k.s, k.len, 0);
+    a->key_hash = tbl_slot_hash(k.s + skip, k.len - skip, 0);
+    if (tbl_intern_hashed(b, k.s, k.len, a->host_hash, &a->host) != 0
+        || tbl_intern_hashed(b, k.s + skip, k.len - skip, a->key_hash,
+                             &a->key)
+               != 0
+        || tbl_imap_put(&b->alias_index, a->host_hash,
+                        (uint32_t)b->aliases.len)
+               != 0)
+    {
+        b->out_of_memory = 1;
+        snprintf(err, errlen, "alias: out of memory");
+        return -1;
+    }
+    if (a->wildcard) {
+        b->host_wild_count++;
+    } else {
+        b->host_exact_count++;
+    }
+    b->aliases.len++;
+    return 0;
+}
+
+uint32_t
+tbl_builder_alias_vhost(const tbl_builder *b, const char *host)
+{
+    tbl_key  k;
+    uint32_t i;
+
+    k.s = host != NULL ? host : "";
+    k.len = strlen(k.s);
+    i = tbl_imap_find(&b->alias_index, tbl_slot_hash(k.s, k.len, 0),
+                      tbl_alias_eq, b, &k);
+    return i == TBL_NONE ? TBL_NONE : b->aliases.items[i].vhost;
+}
+
+/* An alias whose name a vhost took after it was added is not written. */
+int
+tbl_alias_shadowed(const tbl_builder *b, const tbl_balias *a)
+{
+    tbl_key k;
+
+    k.s = tbl_builder_str(b, a->host);
+    k.len = a->host.len;
+    return tbl_imap_find(&b->vhost_index, a->host_hash, tbl_vhost_eq, b, &k)
+           != TBL_NONE;
 }
 
 /* -------------------------------------------------------------- routes */

@@ -109,6 +109,16 @@ typedef struct {
     uint64_t  wildcard_hash;
 } tbl_bvhost;
 
+/* server-alias: another name for a vhost, written as one more host slot. */
+typedef struct {
+    tbl_str  host;      /* as given: "a.b" or "*.b"                   */
+    uint64_t host_hash; /* tbl_slot_hash(host): the vhost_index key   */
+    tbl_str  key;       /* the slot key: host, or host without "*."   */
+    uint64_t key_hash;
+    uint32_t vhost;
+    uint32_t wildcard;  /* 1: HOST_WILDCARD, 0: HOST_EXACT            */
+} tbl_balias;
+
 /* What finish needs of a route beyond its record: its hash slot key. */
 typedef struct {
     tbl_str  key;       /* Exact: the path; Prefix: path less one '/' */
@@ -147,6 +157,8 @@ struct tbl_builder {
 
     TBL_VEC(tbl_bvhost) vhosts;
     tbl_imap vhost_index;
+    TBL_VEC(tbl_balias) aliases;
+    tbl_imap alias_index; /* host -> alias                          */
     TBL_VEC(tbl_route) routes;
     TBL_VEC(tbl_broute) route_keys;
     tbl_imap route_index; /* (type, vhost, match key) -> route        */
@@ -217,6 +229,9 @@ int tbl_blob_append(tbl_builder *b, const void *p, size_t len, tbl_str *out);
 
 /* Host names as the table holds them: lower-case DNS labels. */
 int tbl_host_is_valid(const char *host, size_t len);
+
+/* Whether a vhost created after the alias took its name. */
+int tbl_alias_shadowed(const tbl_builder *b, const tbl_balias *a);
 
 /* Writes the table; see tbl_builder_finish. */
 int tbl_serialize(tbl_builder *b, uint64_t generation, uint8_t **out,

@@ -230,6 +230,16 @@ tbl_write_vhosts(const tbl_builder *b, uint8_t *out, const tbl_layout *l)
                            (uint32_t)i);
         }
     }
+    for (i = 0; i < b->aliases.len; i++) {
+        const tbl_balias *a = &b->aliases.items[i];
+
+        if (tbl_alias_shadowed(b, a)) {
+            continue;
+        }
+        tbl_slot_place(a->wildcard ? wild : exact,
+                       a->wildcard ? wild_cap : exact_cap, a->key_hash,
+                       a->key, 0, a->vhost);
+    }
 }
 
 static int

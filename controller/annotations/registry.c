@@ -32,6 +32,7 @@ static const ctl_ann_family *const families[] = {
     &ctl_ann_auth_family,
     &ctl_ann_balance_family,
     &ctl_ann_extauth_family,
+    &ctl_ann_alias_family,
 };
 
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))

@@ -262,6 +262,19 @@ typedef struct {
                                     auth-proxy-set-headers: warned      */
 } ctl_ann_extauth;
 
+/* alias.c: server-alias, lower-cased, without spaces */
+typedef struct {
+    uint32_t set;
+    char    *list;               /* "a.example.com,*.example.org"       */
+} ctl_ann_alias;
+
+/*
+ * The next name of a server-alias list into out: returns where the rest
+ * starts, or NULL after the last.  for (p = list; (p =
+ * ctl_ann_alias_next(p, buf, sizeof buf)) != NULL;) visits every name.
+ */
+const char *ctl_ann_alias_next(const char *list, char *out, size_t outlen);
+
 /* Everything the annotations of one Ingress say. */
 typedef struct {
     ctl_ann_canary    canary;
@@ -276,6 +289,7 @@ typedef struct {
     ctl_ann_auth      auth;
     ctl_ann_balance   balance;
     ctl_ann_extauth   extauth;
+    ctl_ann_alias     alias;
 } ctl_annotations;
 
 /* ------------------------------------------------------------ tables */
@@ -338,6 +352,7 @@ extern const ctl_ann_family ctl_ann_custom_errors_family;
 extern const ctl_ann_family ctl_ann_auth_family;
 extern const ctl_ann_family ctl_ann_balance_family;
 extern const ctl_ann_family ctl_ann_extauth_family;
+extern const ctl_ann_family ctl_ann_alias_family;
 
 /* Is bit i of a family's set mask on? */
 #define CTL_ANN_IS_SET(fam, i) (((fam)->set >> (i)) & 1u)

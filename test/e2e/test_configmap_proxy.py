@@ -11,6 +11,8 @@ import demo_examples as d
 
 HOST = "shop.example.com"
 CONFIGMAP = "configmap.yaml"
+# a loaded CI machine may take longer than the default to republish
+SLOW = h.START_DEADLINE
 
 
 def start(clusters):
@@ -63,7 +65,8 @@ def test_configmap_source_ranges_and_client_address_change_live(clusters):
     # block a loopback source directly
     d.write_example(c, CONFIGMAP, with_data(block_cidrs="127.0.0.5/32"))
     h.eventually(lambda: get(c, source="127.0.0.5").status,
-                 lambda s: s == 403, "127.0.0.5 blocked")
+                 lambda s: s == 403, "127.0.0.5 blocked",
+                 deadline=SLOW)
     assert get(c, source="127.0.0.6").status == 200
     assert get(c, forwarded="192.0.2.7").status == 200
 
@@ -72,7 +75,8 @@ def test_configmap_source_ranges_and_client_address_change_live(clusters):
         block_cidrs=None, proxy_real_ip_cidr="10.0.0.0/8",
         whitelist_source_range="127.0.0.7/32"))
     h.eventually(lambda: get(c, source="127.0.0.6").status,
-                 lambda s: s == 403, "the allowlist applied")
+                 lambda s: s == 403, "the allowlist applied",
+                 deadline=SLOW)
     assert get(c, source="127.0.0.7").status == 200
     assert get(c, source="127.0.0.6",
                forwarded="127.0.0.7").status == 403
@@ -81,19 +85,20 @@ def test_configmap_source_ranges_and_client_address_change_live(clusters):
     d.write_example(c, CONFIGMAP, with_data(
         whitelist_source_range="127.0.0.7/32,not-a-range"))
     h.eventually(lambda: get(c, source="127.0.0.7").status,
-                 lambda s: s == 403, "a bad allowlist failing closed")
+                 lambda s: s == 403, "a bad allowlist failing closed",
+                 deadline=SLOW)
     h.eventually(c.logs, lambda text: 'msg="configmap value ignored"' in text
                  and "demo/shmingress-settings" in text
                  and "field=data.whitelist-source-range" in text
                  and "using=deny-all" in text,
-                 "the bad range logged")
+                 "the bad range logged", deadline=SLOW)
 
     # back to the example
     d.write_example(c, CONFIGMAP)
     h.eventually(lambda: get(c, forwarded="203.0.113.9"),
                  lambda r: r.status == 200
                  and r.echoed_header("X-Real-IP") == "203.0.113.9",
-                 "the example's settings again")
+                 "the example's settings again", deadline=SLOW)
     assert c.worker_pids() == workers
 
 
@@ -104,5 +109,6 @@ def test_configmap_proxy_timeout_applies_to_every_route(clusters):
 
     d.write_example(c, CONFIGMAP, with_data(proxy_read_timeout="1"))
     h.eventually(lambda: c.request(HOST, "/", headers=slow).status,
-                 lambda s: s == 504, "the 1 s read timeout", consecutive=1)
+                 lambda s: s == 504, "the 1 s read timeout", consecutive=1,
+                 deadline=SLOW)
     assert c.worker_pids() == workers

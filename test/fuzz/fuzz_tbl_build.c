@@ -193,6 +193,18 @@ op_vhost(session *s, input *in)
     }
 }
 
+/* server-alias: any name on any vhost; a vhost added later for the same
+ * name must still win (check_exact looks vhosts up by their own host). */
+static void
+op_alias(session *s, input *in)
+{
+    char host[64], err[256];
+
+    read_host(in, host, sizeof(host));
+    tbl_builder_add_alias(s->b, s->vhosts ? next(in) % (s->vhosts + 1) : 0,
+                          host, err, sizeof(err));
+}
+
 static uint32_t
 pick_backend(session *s, input *in)
 {
@@ -433,7 +445,7 @@ static void
 op_config(session *s, input *in)
 {
     tbl_config_spec spec;
-    tbl_cidr        block[MAX_CIDRS];
+    tbl_cidr        block[MAX_CIDRS], real_ip[MAX_CIDRS];
     char            err[256];
 
     tbl_config_spec_defaults(&spec);
@@ -445,6 +457,8 @@ op_config(session *s, input *in)
     }
     spec.block = block;
     spec.block_count = read_cidrs(in, block);
+    spec.real_ip = real_ip;
+    spec.real_ip_count = read_cidrs(in, real_ip);
     tbl_builder_set_config(s->b, &spec, err, sizeof(err));
 }
 
@@ -462,7 +476,7 @@ build(const uint8_t *data, size_t size, session *s, size_t *len)
         return NULL;
     }
     while (in.left > 0) {
-        switch (next(&in) % 16) {
+        switch (next(&in) % 17) {
         case 0:
             op_backend(s, &in);
             break;
@@ -509,6 +523,9 @@ build(const uint8_t *data, size_t size, session *s, size_t *len)
                 tbl_builder_set_vhost_policy(s->b, next(&in) % s->vhosts,
                                              pick_index(&in, s->policies));
             }
+            break;
+        case 15:
+            op_alias(s, &in);
             break;
         default:
             if (next(&in) % 4 == 0) {

@@ -673,6 +673,76 @@ test_many_routes(void **state)
     tbl_test_table_free(&t);
 }
 
+/* The vhost a request for host reaches ("" path "/"), or NONE. */
+static uint32_t
+vhost_of(const tbl_view *v, const char *host)
+{
+    tbl_match m;
+
+    tbl_lookup(v, host, strlen(host), "/", 1, NULL, NULL, &m);
+    return m.kind == TBL_MATCH_NONE ? TBL_NONE : m.vhost;
+}
+
+/* server-alias: more names for a vhost; a rule's host always wins. */
+static void
+test_aliases(void **state)
+{
+    tbl_builder   *b = tbl_builder_new();
+    tbl_test_table t;
+    uint32_t       be = tbl_test_backend(b, "web");
+    uint32_t       a, w, late, any;
+    char           err[256];
+
+    (void)state;
+    a = tbl_builder_vhost(b, "a.example.com");
+    w = tbl_builder_vhost(b, "*.w.example");
+    any = tbl_builder_vhost(b, "");
+    tbl_test_route(b, a, TBL_PATH_PREFIX, "/", be);
+    tbl_test_route(b, w, TBL_PATH_PREFIX, "/", be);
+    tbl_test_route(b, any, TBL_PATH_PREFIX, "/", be);
+
+    assert_int_equal(tbl_builder_add_alias(b, a, "x.example", err,
+                                           sizeof(err)), 0);
+    assert_int_equal(tbl_builder_add_alias(b, a, "*.y.example", err,
+                                           sizeof(err)), 0);
+    assert_int_equal(tbl_builder_add_alias(b, w, "z.example", err,
+                                           sizeof(err)), 0);
+    assert_int_equal(tbl_builder_add_alias(b, a, "late.example", err,
+                                           sizeof(err)), 0);
+    assert_int_equal(tbl_builder_alias_vhost(b, "x.example"), a);
+    assert_int_equal(tbl_builder_alias_vhost(b, "a.example.com"), TBL_NONE);
+
+    assert_int_equal(tbl_builder_add_alias(b, w, "a.example.com", err,
+                                           sizeof(err)), -1);
+    assert_string_equal(err, "alias \"a.example.com\": a rule names this "
+                             "host");
+    assert_int_equal(tbl_builder_add_alias(b, w, "x.example", err,
+                                           sizeof(err)), -1);
+    assert_string_equal(err, "alias \"x.example\": already an alias of "
+                             "\"a.example.com\"");
+    assert_int_equal(tbl_builder_add_alias(b, any, "c.example", err,
+                                           sizeof(err)), -1);
+    assert_int_equal(tbl_builder_add_alias(b, a, "Bad.example", err,
+                                           sizeof(err)), -1);
+    assert_string_equal(err, "alias \"Bad.example\": not a host name");
+    assert_int_equal(tbl_builder_add_alias(b, 99, "d.example", err,
+                                           sizeof(err)), -1);
+
+    /* a vhost created afterwards takes the name back */
+    late = tbl_builder_vhost(b, "late.example");
+    tbl_test_route(b, late, TBL_PATH_PREFIX, "/", be);
+    tbl_test_finish(b, &t);
+
+    assert_int_equal(vhost_of(&t.view, "a.example.com"), a);
+    assert_int_equal(vhost_of(&t.view, "x.example"), a);
+    assert_int_equal(vhost_of(&t.view, "one.y.example"), a);
+    assert_int_equal(vhost_of(&t.view, "y.example"), any);
+    assert_int_equal(vhost_of(&t.view, "z.example"), w);
+    assert_int_equal(vhost_of(&t.view, "late.example"), late);
+    assert_int_equal(vhost_of(&t.view, "other.example"), any);
+    tbl_test_table_free(&t);
+}
+
 int
 main(void)
 {
@@ -691,6 +761,7 @@ main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_impl_sorted),
         cmocka_unit_test(test_many_routes),
+        cmocka_unit_test(test_aliases),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
