@@ -15,11 +15,11 @@ HOST = "a.example.com"
 
 
 class SlowEcho(EchoServer):
-    """An endpoint that takes 50 ms for every answer."""
+    """An endpoint that takes 200 ms for every answer."""
 
     def count_request(self):
         super().count_request()
-        time.sleep(0.05)
+        time.sleep(0.2)
 
 
 def publish(nginx, servers, policy="", extra="", route_path="/",
@@ -54,6 +54,13 @@ def cookie_pair(header):
 
 @pytest.mark.parametrize("where", ["policy", "config"])
 def test_ewma_prefers_the_faster_endpoint(nginx, backends, where):
+    # A first answer through a cold worker can be slow enough to make the
+    # fast endpoint look slow for a while (scores decay over 10 s): warm
+    # the worker up on another endpoint first.
+    publish(nginx, [backends("warm")])
+    for _ in range(5):
+        get(nginx)
+
     fast = backends("svc")
     slow = SlowEcho("127.0.0.1", 0, "svc").start()
     try:
