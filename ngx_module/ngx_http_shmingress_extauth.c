@@ -71,6 +71,8 @@ static ngx_int_t ngx_http_shmingress_extauth_value(ngx_http_request_t *r,
     ngx_http_shmingress_extauth_var_t *var, ngx_str_t *value);
 static ngx_http_shmingress_ctx_t *ngx_http_shmingress_extauth_main_ctx(
     ngx_http_request_t *r);
+static ngx_uint_t ngx_http_shmingress_extauth_wanted(
+    ngx_http_shmingress_ctx_t *ctx);
 static ngx_int_t ngx_http_shmingress_extauth_policy_value(
     ngx_http_request_t *r, ngx_http_shmingress_ctx_t *ctx, tbl_str s,
     ngx_str_t *value);
@@ -169,9 +171,7 @@ ngx_http_shmingress_extauth_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_shmingress_get_ctx(r);
 
-    if (ctx == NULL || ctx->policy == NULL || ctx->table == NULL
-        || ctx->policy->auth_type != TBL_AUTH_EXTERNAL)
-    {
+    if (!ngx_http_shmingress_extauth_wanted(ctx)) {
         return NGX_DECLINED;
     }
 
@@ -707,13 +707,16 @@ ngx_http_shmingress_extauth_main_ctx(ngx_http_request_t *r)
 
     ctx = ngx_http_shmingress_get_ctx(r->main);
 
-    if (ctx == NULL || ctx->policy == NULL || ctx->table == NULL
-        || ctx->policy->auth_type != TBL_AUTH_EXTERNAL)
-    {
-        return NULL;
-    }
+    return ngx_http_shmingress_extauth_wanted(ctx) ? ctx : NULL;
+}
 
-    return ctx;
+
+/* Whether the decision's route has external auth. */
+static ngx_uint_t
+ngx_http_shmingress_extauth_wanted(ngx_http_shmingress_ctx_t *ctx)
+{
+    return ctx != NULL && ctx->policy != NULL && ctx->table != NULL
+           && ctx->policy->auth_type == TBL_AUTH_EXTERNAL;
 }
 
 
