@@ -78,8 +78,14 @@ static ngx_int_t ngx_http_shmingress_authorization_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 
 
-static ngx_str_t  ngx_http_shmingress_authorization_name =
-    ngx_string("shmingress_authorization");
+static ngx_http_variable_t  ngx_http_shmingress_auth_vars[] = {
+
+    { ngx_string("shmingress_authorization"), NULL,
+      ngx_http_shmingress_authorization_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
 
 static const u_char  ngx_http_shmingress_itoa64[] =
     "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -96,17 +102,8 @@ static struct crypt_data ngx_http_shmingress_crypt_data;
 ngx_int_t
 ngx_http_shmingress_auth_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-
-    var = ngx_http_add_variable(cf, &ngx_http_shmingress_authorization_name,
-                                NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_shmingress_authorization_variable;
-
-    return NGX_OK;
+    return ngx_http_shmingress_register_variables(cf,
+               ngx_http_shmingress_auth_vars);
 }
 
 
@@ -614,11 +611,7 @@ ngx_http_shmingress_authorization_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->len = h->value.len;
-    v->data = h->value.data;
+    ngx_http_shmingress_variable_set(v, h->value.data, h->value.len);
 
     return NGX_OK;
 }

@@ -56,8 +56,14 @@ static void **ngx_http_shmingress_error_conf_make(ngx_http_request_t *r,
 static ngx_array_t  *ngx_http_shmingress_error_confs;
 
 
-static ngx_str_t  ngx_http_shmingress_error_code_name =
-    ngx_string("shmingress_error_code");
+static ngx_http_variable_t  ngx_http_shmingress_errors_vars[] = {
+
+    { ngx_string("shmingress_error_code"), NULL,
+      ngx_http_shmingress_error_code_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
 
 static ngx_http_complex_value_t  ngx_http_shmingress_error_location = {
     ngx_string("@shmingress_custom_error"), NULL, NULL, NULL, { 0 }
@@ -83,17 +89,8 @@ ngx_http_shmingress_custom_error(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t
 ngx_http_shmingress_errors_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-
-    var = ngx_http_add_variable(cf, &ngx_http_shmingress_error_code_name,
-                                NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_shmingress_error_code_variable;
-
-    return NGX_OK;
+    return ngx_http_shmingress_register_variables(cf,
+               ngx_http_shmingress_errors_vars);
 }
 
 
@@ -440,11 +437,9 @@ ngx_http_shmingress_error_code_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->len = ngx_sprintf(p, "%ui", ctx->error_code) - p;
-    v->data = p;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    ngx_http_shmingress_variable_set(v, p,
+                                     ngx_sprintf(p, "%ui", ctx->error_code)
+                                     - p);
 
     return NGX_OK;
 }

@@ -71,6 +71,8 @@ static ngx_int_t ngx_http_shmingress_extauth_value(ngx_http_request_t *r,
     ngx_http_shmingress_extauth_var_t *var, ngx_str_t *value);
 static ngx_http_shmingress_ctx_t *ngx_http_shmingress_extauth_main_ctx(
     ngx_http_request_t *r);
+static ngx_uint_t ngx_http_shmingress_extauth_wanted(
+    ngx_http_shmingress_ctx_t *ctx);
 static ngx_int_t ngx_http_shmingress_extauth_policy_value(
     ngx_http_request_t *r, ngx_http_shmingress_ctx_t *ctx, tbl_str s,
     ngx_str_t *value);
@@ -133,19 +135,8 @@ static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 ngx_int_t
 ngx_http_shmingress_extauth_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_shmingress_extauth_variables; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
+    return ngx_http_shmingress_register_variables(cf,
+                                     ngx_http_shmingress_extauth_variables);
 }
 
 
@@ -180,9 +171,7 @@ ngx_http_shmingress_extauth_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_shmingress_get_ctx(r);
 
-    if (ctx == NULL || ctx->policy == NULL || ctx->table == NULL
-        || ctx->policy->auth_type != TBL_AUTH_EXTERNAL)
-    {
+    if (!ngx_http_shmingress_extauth_wanted(ctx)) {
         return NGX_DECLINED;
     }
 
@@ -718,25 +707,16 @@ ngx_http_shmingress_extauth_main_ctx(ngx_http_request_t *r)
 
     ctx = ngx_http_shmingress_get_ctx(r->main);
 
-    if (ctx == NULL || ctx->policy == NULL || ctx->table == NULL
-        || ctx->policy->auth_type != TBL_AUTH_EXTERNAL)
-    {
-        return NULL;
-    }
-
-    return ctx;
+    return ngx_http_shmingress_extauth_wanted(ctx) ? ctx : NULL;
 }
 
 
-static void
-ngx_http_shmingress_extauth_set(ngx_http_variable_value_t *v,
-    ngx_str_t *value)
+/* Whether the decision's route has external auth. */
+static ngx_uint_t
+ngx_http_shmingress_extauth_wanted(ngx_http_shmingress_ctx_t *ctx)
 {
-    v->len = value->len;
-    v->data = value->data;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
+    return ctx != NULL && ctx->policy != NULL && ctx->table != NULL
+           && ctx->policy->auth_type == TBL_AUTH_EXTERNAL;
 }
 
 
@@ -781,7 +761,7 @@ ngx_http_shmingress_extauth_url_variable(ngx_http_request_t *r,
         ctx->extauth->asked = 1;
     }
 
-    ngx_http_shmingress_extauth_set(v, &url);
+    ngx_http_shmingress_variable_set(v, url.data, url.len);
 
     return NGX_OK;
 }
@@ -805,7 +785,7 @@ ngx_http_shmingress_extauth_method_variable(ngx_http_request_t *r,
         method.len = ctx->policy->auth_method.len;
     }
 
-    ngx_http_shmingress_extauth_set(v, &method);
+    ngx_http_shmingress_variable_set(v, method.data, method.len);
 
     return NGX_OK;
 }
@@ -831,7 +811,7 @@ ngx_http_shmingress_extauth_redirect_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ngx_http_shmingress_extauth_set(v, &value);
+    ngx_http_shmingress_variable_set(v, value.data, value.len);
 
     return NGX_OK;
 }

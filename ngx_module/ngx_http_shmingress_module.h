@@ -178,6 +178,10 @@ ngx_uint_t ngx_http_shmingress_affinity_pick(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, ngx_uint_t load_balance);
 
 ngx_int_t ngx_http_shmingress_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_shmingress_register_variables(ngx_conf_t *cf,
+    ngx_http_variable_t *vars);
+void ngx_http_shmingress_variable_set(ngx_http_variable_value_t *v,
+    u_char *data, size_t len);
 
 int ngx_http_shmingress_regex_route(void *data, const tbl_view *v,
     const tbl_route *route, const char *path, size_t path_len);

@@ -50,19 +50,8 @@ static ngx_http_variable_t  ngx_http_shmingress_protocol_vars[] = {
 ngx_int_t
 ngx_http_shmingress_protocol_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_shmingress_protocol_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
+    return ngx_http_shmingress_register_variables(cf,
+                                         ngx_http_shmingress_protocol_vars);
 }
 
 
@@ -75,6 +64,7 @@ static ngx_int_t
 ngx_http_shmingress_scheme_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    u_char                     *scheme;
     ngx_uint_t                  tls;
     ngx_http_shmingress_ctx_t  *ctx;
 
@@ -84,16 +74,13 @@ ngx_http_shmingress_scheme_variable(ngx_http_request_t *r,
            && ctx->protocol == (data ? TBL_PROTO_GRPCS : TBL_PROTO_HTTPS));
 
     if (data) {
-        v->data = (u_char *) (tls ? "grpcs" : "grpc");
+        scheme = (u_char *) (tls ? "grpcs" : "grpc");
 
     } else {
-        v->data = (u_char *) (tls ? "https" : "http");
+        scheme = (u_char *) (tls ? "https" : "http");
     }
 
-    v->len = ngx_strlen(v->data);
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    ngx_http_shmingress_variable_set(v, scheme, ngx_strlen(scheme));
 
     return NGX_OK;
 }

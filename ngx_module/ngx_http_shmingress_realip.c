@@ -45,8 +45,14 @@ static ngx_int_t ngx_http_shmingress_forwarded_for_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 
 
-static ngx_str_t  ngx_http_shmingress_forwarded_for_name =
-    ngx_string("shmingress_forwarded_for");
+static ngx_http_variable_t  ngx_http_shmingress_realip_vars[] = {
+
+    { ngx_string("shmingress_forwarded_for"), NULL,
+      ngx_http_shmingress_forwarded_for_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
 
 
 /* The client's address bytes (network order): 4, 6, or 0 for none. */
@@ -323,11 +329,8 @@ ngx_http_shmingress_forwarded_for_variable(ngx_http_request_t *r,
 
     c = r->connection;
 
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->len = c->addr_text.len;
-    v->data = c->addr_text.data;
+    ngx_http_shmingress_variable_set(v, c->addr_text.data,
+                                     c->addr_text.len);
 
     ctx = ngx_http_shmingress_get_ctx(r);
 
@@ -380,15 +383,6 @@ ngx_http_shmingress_forwarded_for_variable(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_shmingress_realip_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-
-    var = ngx_http_add_variable(cf, &ngx_http_shmingress_forwarded_for_name,
-                                NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_shmingress_forwarded_for_variable;
-
-    return NGX_OK;
+    return ngx_http_shmingress_register_variables(cf,
+               ngx_http_shmingress_realip_vars);
 }

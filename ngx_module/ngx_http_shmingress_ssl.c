@@ -57,24 +57,21 @@ static ngx_uint_t           ngx_http_shmingress_ssl_hits;
 static ngx_uint_t           ngx_http_shmingress_ssl_misses;
 
 
-static ngx_str_t  ngx_http_shmingress_ssl_cache_name =
-    ngx_string("shmingress_ssl_cache");
+static ngx_http_variable_t  ngx_http_shmingress_ssl_vars[] = {
+
+    { ngx_string("shmingress_ssl_cache"), NULL,
+      ngx_http_shmingress_ssl_cache_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
 
 
 ngx_int_t
 ngx_http_shmingress_ssl_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-
-    var = ngx_http_add_variable(cf, &ngx_http_shmingress_ssl_cache_name,
-                                NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_shmingress_ssl_cache_variable;
-
-    return NGX_OK;
+    return ngx_http_shmingress_register_variables(cf,
+               ngx_http_shmingress_ssl_vars);
 }
 
 
@@ -415,15 +412,12 @@ ngx_http_shmingress_ssl_cache_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->len = ngx_sprintf(p, "hits=%ui misses=%ui size=%ui",
-                         ngx_http_shmingress_ssl_hits,
-                         ngx_http_shmingress_ssl_misses,
-                         ngx_http_shmingress_ssl_size)
-             - p;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-    v->data = p;
+    ngx_http_shmingress_variable_set(v, p,
+                          ngx_sprintf(p, "hits=%ui misses=%ui size=%ui",
+                                      ngx_http_shmingress_ssl_hits,
+                                      ngx_http_shmingress_ssl_misses,
+                                      ngx_http_shmingress_ssl_size)
+                          - p);
 
     return NGX_OK;
 }

@@ -29,8 +29,14 @@ static ngx_int_t ngx_http_shmingress_body_filter(ngx_http_request_t *r,
 static ngx_http_request_body_filter_pt  ngx_http_next_request_body_filter;
 
 
-static ngx_str_t  ngx_http_shmingress_upstream_vhost_name =
-    ngx_string("shmingress_upstream_vhost");
+static ngx_http_variable_t  ngx_http_shmingress_upstream_vars[] = {
+
+    { ngx_string("shmingress_upstream_vhost"), NULL,
+      ngx_http_shmingress_upstream_vhost_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
 
 
 static const struct {
@@ -212,19 +218,15 @@ ngx_http_shmingress_upstream_vhost_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_shmingress_get_ctx(r);
 
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-
-    if (ctx == NULL || !ctx->routed || !ctx->upstream) {
-        v->len = 0;
-        v->data = (u_char *) "";
+    if (ctx == NULL || !ctx->routed || !ctx->upstream
+        || ctx->upstream_vhost.len == 0)
+    {
+        ngx_http_shmingress_variable_set(v, (u_char *) "", 0);
         return NGX_OK;
     }
 
-    v->len = ctx->upstream_vhost.len;
-    v->data = ctx->upstream_vhost.len ? ctx->upstream_vhost.data
-                                      : (u_char *) "";
+    ngx_http_shmingress_variable_set(v, ctx->upstream_vhost.data,
+                                     ctx->upstream_vhost.len);
 
     return NGX_OK;
 }
@@ -233,17 +235,8 @@ ngx_http_shmingress_upstream_vhost_variable(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_shmingress_upstream_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-
-    var = ngx_http_add_variable(cf, &ngx_http_shmingress_upstream_vhost_name,
-                                NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_shmingress_upstream_vhost_variable;
-
-    return NGX_OK;
+    return ngx_http_shmingress_register_variables(cf,
+               ngx_http_shmingress_upstream_vars);
 }
 
 

@@ -26,8 +26,6 @@ static ngx_int_t ngx_http_shmingress_variable_route_id(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_shmingress_variable_forwarded_prefix(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
-static void ngx_http_shmingress_variable_set_empty(
-    ngx_http_variable_value_t *v);
 
 
 /*
@@ -101,9 +99,19 @@ static ngx_http_variable_t  ngx_http_shmingress_vars[] = {
 ngx_int_t
 ngx_http_shmingress_add_variables(ngx_conf_t *cf)
 {
+    return ngx_http_shmingress_register_variables(cf, ngx_http_shmingress_vars);
+}
+
+
+/* Every file with variables keeps a table ending in
+ * ngx_http_null_variable and registers it here. */
+ngx_int_t
+ngx_http_shmingress_register_variables(ngx_conf_t *cf,
+    ngx_http_variable_t *vars)
+{
     ngx_http_variable_t  *var, *v;
 
-    for (v = ngx_http_shmingress_vars; v->name.len; v++) {
+    for (v = vars; v->name.len; v++) {
         var = ngx_http_add_variable(cf, &v->name, v->flags);
         if (var == NULL) {
             return NGX_ERROR;
@@ -117,6 +125,22 @@ ngx_http_shmingress_add_variables(ngx_conf_t *cf)
 }
 
 
+/*
+ * A found value.  no_cacheable stays 0: our variables are registered
+ * NGX_HTTP_VAR_NOCACHEABLE, and nginx marks their values so itself.
+ */
+void
+ngx_http_shmingress_variable_set(ngx_http_variable_value_t *v,
+    u_char *data, size_t len)
+{
+    v->len = len;
+    v->data = data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+}
+
+
 static ngx_int_t
 ngx_http_shmingress_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -127,17 +151,14 @@ ngx_http_shmingress_variable_str(ngx_http_request_t *r,
     ctx = ngx_http_shmingress_get_ctx(r);
 
     if (ctx == NULL || !ctx->routed) {
-        ngx_http_shmingress_variable_set_empty(v);
+        ngx_http_shmingress_variable_set(v, (u_char *) "", 0);
         return NGX_OK;
     }
 
     s = (ngx_str_t *) ((char *) ctx + data);
 
-    v->len = s->len;
-    v->data = s->len ? s->data : (u_char *) "";
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    ngx_http_shmingress_variable_set(v, s->len ? s->data : (u_char *) "",
+                                     s->len);
 
     return NGX_OK;
 }
@@ -162,11 +183,8 @@ ngx_http_shmingress_variable_forwarded_prefix(ngx_http_request_t *r,
                                                 sizeof("http_") - 1);
     }
 
-    v->len = ctx->x_forwarded_prefix.len;
-    v->data = ctx->x_forwarded_prefix.data;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    ngx_http_shmingress_variable_set(v, ctx->x_forwarded_prefix.data,
+                                     ctx->x_forwarded_prefix.len);
 
     return NGX_OK;
 }
@@ -182,7 +200,7 @@ ngx_http_shmingress_variable_generation(ngx_http_request_t *r,
     ctx = ngx_http_shmingress_get_ctx(r);
 
     if (ctx == NULL || !ctx->routed) {
-        ngx_http_shmingress_variable_set_empty(v);
+        ngx_http_shmingress_variable_set(v, (u_char *) "", 0);
         return NGX_OK;
     }
 
@@ -191,11 +209,9 @@ ngx_http_shmingress_variable_generation(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->len = ngx_sprintf(p, "%uL", ctx->generation) - p;
-    v->data = p;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    ngx_http_shmingress_variable_set(v, p,
+                                     ngx_sprintf(p, "%uL", ctx->generation)
+                                     - p);
 
     return NGX_OK;
 }
@@ -212,7 +228,7 @@ ngx_http_shmingress_variable_route_id(ngx_http_request_t *r,
     ctx = ngx_http_shmingress_get_ctx(r);
 
     if (ctx == NULL || !ctx->routed) {
-        ngx_http_shmingress_variable_set_empty(v);
+        ngx_http_shmingress_variable_set(v, (u_char *) "", 0);
         return NGX_OK;
     }
 
@@ -221,22 +237,10 @@ ngx_http_shmingress_variable_route_id(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->len = ngx_sprintf(p, "%016xL", ctx->route_id) - p;
-    v->data = p;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    ngx_http_shmingress_variable_set(v, p,
+                                     ngx_sprintf(p, "%016xL", ctx->route_id)
+                                     - p);
 
     return NGX_OK;
 }
 
-
-static void
-ngx_http_shmingress_variable_set_empty(ngx_http_variable_value_t *v)
-{
-    v->len = 0;
-    v->data = (u_char *) "";
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-}

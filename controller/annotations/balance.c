@@ -144,13 +144,19 @@ valid_cookie_path(const char *s)
     return strpbrk(s, ";,\"\\") == NULL;
 }
 
+/* The index of text among the two words, or -1 with e saying which. */
 static int
-pick_word(const char *text, const char *const *words, size_t n)
+pick_word(ctl_ann_error *e, const char *key, const char *text,
+          const char *const words[2])
 {
-    for (size_t i = 0; i < n; i++) {
+    char reason[64];
+
+    for (int i = 0; i < 2; i++) {
         if (strcmp(text, words[i]) == 0)
-            return (int)i;
+            return i;
     }
+    snprintf(reason, sizeof(reason), "must be %s or %s", words[0], words[1]);
+    ctl_ann_set_error(e, key, text, reason);
     return -1;
 }
 
@@ -161,12 +167,9 @@ finish_methods(ctl_ann_balance *b, ctl_ann_error *e)
     int                      i;
 
     if (b->load_balance_text != NULL) {
-        i = pick_word(b->load_balance_text, methods, 2);
-        if (i < 0) {
-            ctl_ann_set_error(e, "load-balance", b->load_balance_text,
-                      "must be round_robin or ewma");
+        i = pick_word(e, "load-balance", b->load_balance_text, methods);
+        if (i < 0)
             return -1;
-        }
         b->load_balance = i == 0 ? TBL_LB_ROUND_ROBIN : TBL_LB_EWMA;
     }
     if (b->hash_by != NULL && !valid_hash_by(b->hash_by)) {
@@ -202,24 +205,19 @@ finish_affinity(ctl_ann_balance *b, ctl_ann_warn_fn warn, void *ctx,
         return -1;
     }
     if (b->mode_text != NULL) {
-        i = pick_word(b->mode_text, modes, 2);
-        if (i < 0) {
-            ctl_ann_set_error(e, "affinity-mode", b->mode_text,
-                      "must be balanced or persistent");
+        i = pick_word(e, "affinity-mode", b->mode_text, modes);
+        if (i < 0)
             return -1;
-        }
         persistent = i == 1;
     }
     if (b->affinity_text != NULL)
         b->affinity_mode =
             persistent ? TBL_AFFINITY_PERSISTENT : TBL_AFFINITY_BALANCED;
     if (b->canary_behavior_text != NULL) {
-        i = pick_word(b->canary_behavior_text, behaviors, 2);
-        if (i < 0) {
-            ctl_ann_set_error(e, "affinity-canary-behavior", b->canary_behavior_text,
-                      "must be sticky or legacy");
+        i = pick_word(e, "affinity-canary-behavior", b->canary_behavior_text,
+                      behaviors);
+        if (i < 0)
             return -1;
-        }
         b->canary_legacy = i == 1;
     }
     if (b->cookie_name != NULL)

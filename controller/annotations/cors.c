@@ -7,7 +7,6 @@
  * matching the Origin of a request is the module's job.
  */
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "registry.h"
@@ -117,18 +116,10 @@ valid_list(const char *s, item_check check, bool empty_ok)
     if (*s == '\0')
         return empty_ok;
     for (;;) {
-        const char *start, *stop;
+        const char *start;
         size_t n;
 
-        while (*s == ' ' || *s == '\t')
-            s++;
-        start = s;
-        while (*s && *s != ',')
-            s++;
-        stop = s;
-        while (stop > start && (stop[-1] == ' ' || stop[-1] == '\t'))
-            stop--;
-        n = (size_t)(stop - start);
+        s = ctl_ann_list_item(s, &start, &n);
         if (n == 0 || n >= sizeof(item))
             return false;
         memcpy(item, start, n);
@@ -150,13 +141,12 @@ cors_defaults(void *p)
     c->max_age = DEFAULT_MAX_AGE;
 }
 
+/* ctl_ann_set_error, as the -1 this family's checks return */
 static int
 reject(ctl_ann_error *e, const char *key, const char *value,
        const char *reason)
 {
-    snprintf(e->key, sizeof(e->key), "%s", key);
-    snprintf(e->value, sizeof(e->value), "%s", value);
-    snprintf(e->reason, sizeof(e->reason), "%s", reason);
+    ctl_ann_set_error(e, key, value, reason);
     return -1;
 }
 

@@ -91,13 +91,12 @@ static const char *const methods[] = {
     "DELETE", "CONNECT", "OPTIONS", "TRACE",
 };
 
+/* ctl_ann_set_error, as the -1 this family's checks return */
 static int
 reject(ctl_ann_error *e, const char *key, const char *value,
        const char *reason)
 {
-    snprintf(e->key, sizeof(e->key), "%s", key);
-    snprintf(e->value, sizeof(e->value), "%s", value);
-    snprintf(e->reason, sizeof(e->reason), "%s", reason);
+    ctl_ann_set_error(e, key, value, reason);
     return -1;
 }
 
@@ -219,18 +218,10 @@ normalize_headers(const char *s, char *out)
 
     *out = '\0';
     for (;;) {
-        const char *start, *stop, *why;
+        const char *start, *why;
         size_t      n;
 
-        while (*s == ' ' || *s == '\t')
-            s++;
-        start = s;
-        while (*s && *s != ',')
-            s++;
-        stop = s;
-        while (stop > start && (stop[-1] == ' ' || stop[-1] == '\t'))
-            stop--;
-        n = (size_t)(stop - start);
+        s = ctl_ann_list_item(s, &start, &n);
         if (n == 0 || n >= sizeof(name) || ++count > MAX_HEADERS)
             return false;
         memcpy(name, start, n);

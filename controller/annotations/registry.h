@@ -59,6 +59,13 @@ int ctl_ann_parse_seconds(const char *s, int64_t min, int64_t max,
                           int64_t *out, const char **why);
 int ctl_ann_parse_size(const char *s, int64_t *out, const char **why);
 int ctl_ann_parse_cidrs(const char *s, ctl_ann_cidrs *out, const char **why);
+
+/*
+ * The item of a comma-separated list at s, blanks around it trimmed, as
+ * *item and *len (0 for an empty item): returns the ',' after it or the
+ * terminating '\0'.
+ */
+const char *ctl_ann_list_item(const char *s, const char **item, size_t *len);
 /* URL, path, regex, header, cookie, string: checks without copying. */
 int ctl_ann_check_text(ctl_ann_type type, const char *s, const char **why);
 

@@ -198,6 +198,23 @@ parse_one_cidr(const char *s, size_t n, tbl_cidr *c)
     return 0;
 }
 
+const char *
+ctl_ann_list_item(const char *s, const char **item, size_t *len)
+{
+    const char *stop;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    *item = s;
+    while (*s && *s != ',')
+        s++;
+    stop = s;
+    while (stop > *item && (stop[-1] == ' ' || stop[-1] == '\t'))
+        stop--;
+    *len = (size_t)(stop - *item);
+    return s;
+}
+
 int
 ctl_ann_parse_cidrs(const char *s, ctl_ann_cidrs *out, const char **why)
 {
@@ -212,18 +229,11 @@ ctl_ann_parse_cidrs(const char *s, ctl_ann_cidrs *out, const char **why)
     if (out->v == NULL)
         return -2;
     while (*p) {
-        const char *start, *stop;
+        const char *start;
+        size_t      len;
 
-        while (*p == ' ' || *p == '\t')
-            p++;
-        start = p;
-        while (*p && *p != ',')
-            p++;
-        stop = p;
-        while (stop > start && (stop[-1] == ' ' || stop[-1] == '\t'))
-            stop--;
-        if (parse_one_cidr(start, (size_t)(stop - start),
-                           &out->v[out->n]) != 0) {
+        p = ctl_ann_list_item(p, &start, &len);
+        if (parse_one_cidr(start, len, &out->v[out->n]) != 0) {
             *why = "not a comma-separated list of IPv4/IPv6 CIDRs";
             return -1;
         }
