@@ -20,6 +20,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -457,6 +458,14 @@ def ratios(runs, base, key):
             for v, rs in runs.items()}
 
 
+def medians(rs):
+    """Medians over a variant's runs: req/s, p99 ms, worker CPU us per
+    request and worker busy %."""
+    return (median([r["rps"] for r in rs]), median([r["p99"] for r in rs]),
+            median([r["cpu_us_per_req"] for r in rs]),
+            median([r["worker_busy"] for r in rs]) * 100)
+
+
 def spread(values):
     """'median (min..max)' of ratios."""
     return "%.3fx (%.3f..%.3f)" % (median(values), min(values), max(values))
@@ -500,6 +509,16 @@ def parse_wrk_arguments(ap):
     if not args.no_build:
         build(args.build_dir)
     return args
+
+
+def in_state(prefix, fn):
+    """fn(state) with a fresh state directory in /dev/shm, removed after
+    (see remove_state); returns what fn returned."""
+    state = Path(tempfile.mkdtemp(prefix=prefix, dir="/dev/shm"))
+    try:
+        return fn(state)
+    finally:
+        remove_state(state)
 
 
 def remove_state(state):
