@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "microbench.h"
 #include "tbl.h"
 #include "tbl_internal.h"
 
@@ -36,26 +37,6 @@ typedef struct {
 
 static const size_t sizes[] = {10, 100, 1000, 10000};
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint32_t
-rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
-
-static double
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* Range i of a list: even i an IPv4 /24 in 10/8, odd i an IPv6 /48 in
  * 2001:db8::/32; none of them holds 127.0.0.1. */
@@ -82,16 +63,16 @@ make_address(size_t n, int hit, address *a)
 {
     tbl_cidr c;
 
-    make_range(rng() % (n - 1), &c);
+    make_range(mb_rng() % (n - 1), &c);
     memcpy(a->addr, c.addr, sizeof(a->addr));
     a->family = c.family;
     if (c.family == 4) {
-        a->addr[3] = (uint8_t)(1 + rng() % 254);
+        a->addr[3] = (uint8_t)(1 + mb_rng() % 254);
         if (!hit) {
             a->addr[0] = 192; /* 192.x.y.z: outside 10/8 */
         }
     } else {
-        a->addr[15] = (uint8_t)(1 + rng() % 254);
+        a->addr[15] = (uint8_t)(1 + mb_rng() % 254);
         if (!hit) {
             a->addr[3] = 0xb9; /* 2001:db9::/32: outside 2001:db8::/32 */
         }
@@ -111,21 +92,6 @@ scan(const tbl_cidr *list, uint32_t count, const address *a)
     return 0;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
-
 /* ns per check over calls checks cycling through the addresses. */
 static double
 time_checks(const tbl_view *v, const tbl_policy *p, const address *addrs,
@@ -136,7 +102,7 @@ time_checks(const tbl_view *v, const tbl_policy *p, const address *addrs,
     uint32_t        calls = use_scan && p->allow_count > 100
                                 ? CALLS / 64 : CALLS;
     uint32_t        i;
-    double          t0 = now_ns();
+    double          t0 = mb_now_ns();
 
     for (i = 0; i < calls; i++) {
         const address *a = &addrs[i % naddrs];
@@ -148,7 +114,7 @@ time_checks(const tbl_view *v, const tbl_policy *p, const address *addrs,
                                                 a->family);
     }
     *hits += found;
-    return (now_ns() - t0) / calls;
+    return (mb_now_ns() - t0) / calls;
 }
 
 static uint32_t
@@ -190,6 +156,7 @@ main(int argc, char **argv)
     unsigned        hits = 0;
     int             runs = argc > 1 ? atoi(argv[1]) : 7, r, k;
 
+    mb_rng_state = 0x9e3779b97f4a7c15ull;
     if (runs < 1 || runs > MAX_RUNS || b == NULL) {
         fprintf(stderr, "usage: bench_cidr [runs 1..%d]\n", MAX_RUNS);
         return 2;
@@ -229,10 +196,10 @@ main(int argc, char **argv)
             samples[3][r] = time_checks(&v, p, mixed[s], MIXED, 1, &hits);
         }
         {
-            double match = median(samples[0], runs);
-            double scanned = median(samples[1], runs);
-            double mix = median(samples[2], runs);
-            double mix_scan = median(samples[3], runs);
+            double match = mb_median(samples[0], runs);
+            double scanned = mb_median(samples[1], runs);
+            double mix = mb_median(samples[2], runs);
+            double mix_scan = mb_median(samples[3], runs);
 
             printf("%8zu %9.1f %9.1f %9.1f %9.1f %11.1fx\n", sizes[s],
                    match, scanned, mix, mix_scan, scanned / match);

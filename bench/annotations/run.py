@@ -19,7 +19,6 @@ repetition) after a short warm-up.  Reported: medians of req/s, p99 and
 worker CPU per request, and per-repetition ratios variant / plain.  It
 measures and prints; it asserts nothing.
 """
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -27,7 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import benchlib as bl  # noqa: E402
 
-LUA = bl.REPO / "bench" / "request-path" / "requests.lua"
 PROXY_CPU = 1
 GENERATOR_CPU = 0
 PREFIX = "nginx.ingress.kubernetes.io/"
@@ -90,13 +88,10 @@ def write_manifests(dir_, backend_port):
 
 def run(state, args):
     backend_port = bl.free_port()
-    backend = bl.start_nginx(bl.write_backend_conf(state / "backend",
-                                                   backend_port),
-                             state / "backend.out",
-                             cpus=str(GENERATOR_CPU))
+    backend = bl.start_backend(state / "backend", backend_port,
+                               state / "backend.out", str(GENERATOR_CPU))
     shm = None
     try:
-        bl.wait_port(backend_port, proc=backend)
         write_manifests(state / "manifests", backend_port)
         ports = bl.proxy_ports()
         shm = bl.start_shmingress(state / "shmingress", state / "manifests",
@@ -112,19 +107,17 @@ def run(state, args):
             lists[variant] = state / ("requests-%s.txt" % variant)
             lists[variant].write_text("%s %s\n" % (host(variant), target))
         worker = bl.only_worker(shm)
-        runs = {v: [] for v in VARIANTS}
-        names = list(VARIANTS)
-        for rep in range(args.reps):
-            order = names[rep % len(names):] + names[:rep % len(names)]
-            bl.log(" repetition %d" % (rep + 1))
-            for v in order:
-                r = bl.measure_worker(ports["http"], worker, LUA, lists[v],
-                                      args, str(GENERATOR_CPU))
-                bl.log("  %-9s %8.0f req/s  p99 %6.3f ms  cpu %5.1f us/req"
-                       "  busy %3.0f%%" % (v, r["rps"], r["p99"],
-                                          r["cpu_us_per_req"],
-                                          r["worker_busy"] * 100))
-                runs[v].append(r)
+
+        def measure(v):
+            r = bl.measure_worker(ports["http"], worker, bl.REQUESTS_LUA,
+                                  lists[v], args, str(GENERATOR_CPU))
+            bl.log("  %-9s %8.0f req/s  p99 %6.3f ms  cpu %5.1f us/req"
+                   "  busy %3.0f%%" % (v, r["rps"], r["p99"],
+                                      r["cpu_us_per_req"],
+                                      r["worker_busy"] * 100))
+            return r
+
+        runs = bl.measure_rotated(list(VARIANTS), args.reps, measure)
     finally:
         bl.stop(shm)
         bl.stop(backend)
@@ -138,39 +131,23 @@ def print_summary(runs, args):
     print("%-9s %9s %9s %11s %6s   %-22s %s"
           % ("variant", "req/s", "p99 ms", "cpu us/req", "busy",
              "req/s ratio", "cpu/req ratio"))
-    plain = runs["plain"]
+    cpu = bl.ratios(runs, "plain", "cpu_us_per_req")
+    rps = bl.ratios(runs, "plain", "rps")
     for v, rs in runs.items():
-        ratio = [r["cpu_us_per_req"] / p["cpu_us_per_req"]
-                 for r, p in zip(rs, plain)]
-        rps_ratio = [r["rps"] / p["rps"] for r, p in zip(rs, plain)]
-        print("%-9s %9.0f %9.3f %11.2f %5.0f%%   %-22s %.3fx (%.3f..%.3f)"
+        print("%-9s %9.0f %9.3f %11.2f %5.0f%%   %-22s %s"
               % (v, bl.median([r["rps"] for r in rs]),
                  bl.median([r["p99"] for r in rs]),
                  bl.median([r["cpu_us_per_req"] for r in rs]),
                  bl.median([r["worker_busy"] for r in rs]) * 100,
-                 "%.3fx (%.3f..%.3f)" % (bl.median(rps_ratio),
-                                         min(rps_ratio), max(rps_ratio)),
-                 bl.median(ratio), min(ratio), max(ratio)))
+                 bl.spread(rps[v]), bl.spread(cpu[v])))
     errors = sum(r["socket_errors"] for rs in runs.values() for r in rs)
     if errors:
         print("socket errors: %d" % errors)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--duration", type=int, default=5,
-                    help="seconds per measured wrk run (default 5)")
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--build-dir", default=str(bl.REPO / "build-bench"))
-    ap.add_argument("--no-build", action="store_true")
-    args = ap.parse_args()
-    if args.reps < 1:
-        ap.error("--reps must be at least 1")
-    args.build_dir = Path(args.build_dir).resolve()
-    if not args.no_build:
-        bl.build(args.build_dir)
+    args = bl.parse_wrk_arguments(
+        bl.wrk_arguments(__doc__.splitlines()[0]))
     state = Path(tempfile.mkdtemp(prefix="shmingress-bench-ann-",
                                   dir="/dev/shm"))
     try:

@@ -21,7 +21,6 @@ during the next variant.  Reported: medians of req/s, p99 and worker CPU per
 request, and per-repetition ratios variant / plain.  It measures and
 prints; it asserts nothing.  Needs htpasswd (apache2-utils).
 """
-import argparse
 import base64
 import copy
 import subprocess
@@ -32,7 +31,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import benchlib as bl  # noqa: E402
 
-LUA = Path(__file__).resolve().parent / "requests.lua"
 PROXY_CPU = 1
 GENERATOR_CPU = 0
 PREFIX = "nginx.ingress.kubernetes.io/"
@@ -88,19 +86,16 @@ def request_line(variant, password):
     line = "%s /api/v1/items" % host(variant)
     if password is not None:
         token = base64.b64encode(("%s:%s" % (USER, password)).encode())
-        line += " Basic " + token.decode()
+        line += " Authorization: Basic " + token.decode()
     return line + "\n"
 
 
 def run(state, args):
     backend_port = bl.free_port()
-    backend = bl.start_nginx(bl.write_backend_conf(state / "backend",
-                                                   backend_port),
-                             state / "backend.out",
-                             cpus=str(GENERATOR_CPU))
+    backend = bl.start_backend(state / "backend", backend_port,
+                               state / "backend.out", str(GENERATOR_CPU))
     shm = None
     try:
-        bl.wait_port(backend_port, proc=backend)
         write_manifests(state / "manifests", backend_port)
         ports = bl.proxy_ports()
         shm = bl.start_shmingress(state / "shmingress", state / "manifests",
@@ -117,22 +112,21 @@ def run(state, args):
                 raise RuntimeError("%s answered %d without credentials, "
                                    "not %d" % (host(variant), got, want))
         worker = bl.only_worker(shm)
-        runs = {v: [] for v in VARIANTS}
-        names = [v for v in VARIANTS if v != SLOW]
         one = copy.copy(args)
         one.connections = 1
-        for rep in range(args.reps):
-            order = names[rep % len(names):] + names[:rep % len(names)]
-            bl.log(" repetition %d" % (rep + 1))
-            for v in order + [SLOW]:
-                r = bl.measure_worker(ports["http"], worker, LUA, lists[v],
-                                      one if v == SLOW else args,
-                                      str(GENERATOR_CPU))
-                bl.log("  %-12s %8.0f req/s  p99 %7.3f ms  cpu %7.1f us/req"
-                       "  busy %3.0f%%  non-2xx %d"
-                       % (v, r["rps"], r["p99"], r["cpu_us_per_req"],
-                          r["worker_busy"] * 100, r["non_2xx"]))
-                runs[v].append(r)
+
+        def measure(v):
+            r = bl.measure_worker(ports["http"], worker, bl.REQUESTS_LUA,
+                                  lists[v], one if v == SLOW else args,
+                                  str(GENERATOR_CPU))
+            bl.log("  %-12s %8.0f req/s  p99 %7.3f ms  cpu %7.1f us/req"
+                   "  busy %3.0f%%  non-2xx %d"
+                   % (v, r["rps"], r["p99"], r["cpu_us_per_req"],
+                      r["worker_busy"] * 100, r["non_2xx"]))
+            return r
+
+        runs = bl.measure_rotated([v for v in VARIANTS if v != SLOW],
+                                  args.reps, measure, last=[SLOW])
     finally:
         bl.stop(shm)
         bl.stop(backend)
@@ -146,36 +140,22 @@ def print_summary(runs, args):
     print("%-12s %9s %9s %11s %6s   %s" % ("variant", "req/s", "p99 ms",
                                           "cpu us/req", "busy",
                                           "cpu/req ratio"))
-    plain = runs["plain"]
+    ratio = bl.ratios(runs, "plain", "cpu_us_per_req")
     for v, rs in runs.items():
-        ratio = [r["cpu_us_per_req"] / p["cpu_us_per_req"]
-                 for r, p in zip(rs, plain)]
-        print("%-12s %9.0f %9.3f %11.2f %5.0f%%   %.3fx (%.3f..%.3f)"
+        print("%-12s %9.0f %9.3f %11.2f %5.0f%%   %s"
               % (v, bl.median([r["rps"] for r in rs]),
                  bl.median([r["p99"] for r in rs]),
                  bl.median([r["cpu_us_per_req"] for r in rs]),
                  bl.median([r["worker_busy"] for r in rs]) * 100,
-                 bl.median(ratio), min(ratio), max(ratio)))
+                 bl.spread(ratio[v])))
     errors = sum(r["socket_errors"] for rs in runs.values() for r in rs)
     if errors:
         print("socket errors: %d" % errors)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--duration", type=int, default=5,
-                    help="seconds per measured wrk run (default 5)")
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--build-dir", default=str(bl.REPO / "build-bench"))
-    ap.add_argument("--no-build", action="store_true")
-    args = ap.parse_args()
-    if args.reps < 1:
-        ap.error("--reps must be at least 1")
-    args.build_dir = Path(args.build_dir).resolve()
-    if not args.no_build:
-        bl.build(args.build_dir)
+    args = bl.parse_wrk_arguments(
+        bl.wrk_arguments(__doc__.splitlines()[0]))
     state = Path(tempfile.mkdtemp(prefix="shmingress-bench-auth-",
                                   dir="/dev/shm"))
     try:

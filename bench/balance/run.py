@@ -17,17 +17,14 @@ repetition) after a short warm-up.  Reported: medians of req/s, p99 and
 worker CPU per request, and per-repetition ratios variant / plain.  It
 measures and prints; it asserts nothing.
 """
-import argparse
 import http.client
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import benchlib as bl  # noqa: E402
 
-LUA = Path(__file__).resolve().parent / "requests.lua"
 PROXY_CPU = 1
 GENERATOR_CPU = 0
 PREFIX = "nginx.ingress.kubernetes.io/"
@@ -71,17 +68,6 @@ def write_manifests(dir_, backend_ports):
     bl.write_documents(dir_ / "bench.yaml", docs)
 
 
-def write_backend(state, ports):
-    """bench/lib's stock backend, listening on every port."""
-    conf = bl.write_backend_conf(state, ports[0])
-    text = conf.read_text()
-    first = "listen 127.0.0.1:%d reuseport backlog=4096;" % ports[0]
-    text = text.replace(first, "\n        ".join(
-        "listen 127.0.0.1:%d reuseport backlog=4096;" % p for p in ports))
-    conf.write_text(text)
-    return conf
-
-
 def session_cookie(port, variant):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
@@ -97,29 +83,6 @@ def session_cookie(port, variant):
     return header.split(";", 1)[0]
 
 
-def measure(port, worker, request_list, args):
-    bl.run_wrk(port, LUA, request_list, args.warmup, args.connections,
-               cpus=str(GENERATOR_CPU))
-    t0, wall0 = bl.cpu_ticks(worker), time.monotonic()
-    res = bl.run_wrk(port, LUA, request_list, args.duration,
-                     args.connections, cpus=str(GENERATOR_CPU))
-    cpu_s = (bl.cpu_ticks(worker) - t0) / bl.CLK_TCK
-    res["cpu_us_per_req"] = cpu_s * 1e6 / max(1, res["requests"])
-    res["worker_busy"] = cpu_s / (time.monotonic() - wall0)
-    return res
-
-
-def only_worker(proc):
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        workers = bl.nginx_workers(proc.pid)
-        if len(workers) == 1:
-            return workers[0]
-        time.sleep(0.1)
-    raise RuntimeError("expected one nginx worker, found %s"
-                       % bl.nginx_workers(proc.pid))
-
-
 def request_lists(state, port):
     lists = {}
     for variant, (_, with_cookie) in VARIANTS.items():
@@ -127,7 +90,8 @@ def request_lists(state, port):
         if got != 200:
             raise RuntimeError("%s%s answered %d" % (host(variant), TARGET,
                                                      got))
-        cookie = session_cookie(port, variant) if with_cookie else ""
+        cookie = ("Cookie: " + session_cookie(port, variant)
+                  if with_cookie else "")
         lists[variant] = state / ("requests-%s.txt" % variant)
         lists[variant].write_text("%s %s %s\n" % (host(variant), TARGET,
                                                   cookie))
@@ -136,13 +100,10 @@ def request_lists(state, port):
 
 def run(state, args):
     backend_ports = [bl.free_port() for _ in range(ENDPOINTS)]
-    backend = bl.start_nginx(write_backend(state / "backend", backend_ports),
-                             state / "backend.out",
-                             cpus=str(GENERATOR_CPU))
+    backend = bl.start_backend(state / "backend", backend_ports,
+                               state / "backend.out", str(GENERATOR_CPU))
     shm = None
     try:
-        for port in backend_ports:
-            bl.wait_port(port, proc=backend)
         write_manifests(state / "manifests", backend_ports)
         ports = bl.proxy_ports()
         shm = bl.start_shmingress(state / "shmingress", state / "manifests",
@@ -150,19 +111,18 @@ def run(state, args):
                                   cpus=str(PROXY_CPU))
         bl.wait_serving(ports["http"], host("plain"), shm, path=TARGET)
         lists = request_lists(state, ports["http"])
-        worker = only_worker(shm)
-        runs = {v: [] for v in VARIANTS}
-        names = list(VARIANTS)
-        for rep in range(args.reps):
-            order = names[rep % len(names):] + names[:rep % len(names)]
-            bl.log(" repetition %d" % (rep + 1))
-            for v in order:
-                r = measure(ports["http"], worker, lists[v], args)
-                bl.log("  %-12s %8.0f req/s  p99 %6.3f ms  cpu %5.1f us/req"
-                       "  busy %3.0f%%" % (v, r["rps"], r["p99"],
-                                          r["cpu_us_per_req"],
-                                          r["worker_busy"] * 100))
-                runs[v].append(r)
+        worker = bl.only_worker(shm)
+
+        def measure(v):
+            r = bl.measure_worker(ports["http"], worker, bl.REQUESTS_LUA,
+                                  lists[v], args, str(GENERATOR_CPU))
+            bl.log("  %-12s %8.0f req/s  p99 %6.3f ms  cpu %5.1f us/req"
+                   "  busy %3.0f%%" % (v, r["rps"], r["p99"],
+                                      r["cpu_us_per_req"],
+                                      r["worker_busy"] * 100))
+            return r
+
+        runs = bl.measure_rotated(list(VARIANTS), args.reps, measure)
     finally:
         bl.stop(shm)
         bl.stop(backend)
@@ -177,17 +137,15 @@ def print_summary(runs, args):
     print("%-12s %9s %9s %11s %6s   %-22s %s"
           % ("variant", "req/s", "p99 ms", "cpu us/req", "busy",
              "cpu/req ratio", "req/s ratio"))
-    plain = runs["plain"]
+    cpu = bl.ratios(runs, "plain", "cpu_us_per_req")
+    rps = bl.ratios(runs, "plain", "rps")
     for v, rs in runs.items():
-        cpu = [r["cpu_us_per_req"] / p["cpu_us_per_req"]
-               for r, p in zip(rs, plain)]
-        rps = [r["rps"] / p["rps"] for r, p in zip(rs, plain)]
-        print("%-12s %9.0f %9.3f %11.2f %5.0f%%   %.3fx (%.3f..%.3f)  %.3fx"
+        print("%-12s %9.0f %9.3f %11.2f %5.0f%%   %s  %.3fx"
               % (v, bl.median([r["rps"] for r in rs]),
                  bl.median([r["p99"] for r in rs]),
                  bl.median([r["cpu_us_per_req"] for r in rs]),
                  bl.median([r["worker_busy"] for r in rs]) * 100,
-                 bl.median(cpu), min(cpu), max(cpu), bl.median(rps)))
+                 bl.spread(cpu[v]), bl.median(rps[v])))
     errors = sum(r["socket_errors"] + r["non_2xx"]
                  for rs in runs.values() for r in rs)
     if errors:
@@ -195,20 +153,8 @@ def print_summary(runs, args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--duration", type=int, default=5,
-                    help="seconds per measured wrk run (default 5)")
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--build-dir", default=str(bl.REPO / "build-bench"))
-    ap.add_argument("--no-build", action="store_true")
-    args = ap.parse_args()
-    if args.reps < 1:
-        ap.error("--reps must be at least 1")
-    args.build_dir = Path(args.build_dir).resolve()
-    if not args.no_build:
-        bl.build(args.build_dir)
+    args = bl.parse_wrk_arguments(
+        bl.wrk_arguments(__doc__.splitlines()[0]))
     state = Path(tempfile.mkdtemp(prefix="shmingress-bench-balance-",
                                   dir="/dev/shm"))
     try:

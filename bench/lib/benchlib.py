@@ -10,6 +10,7 @@ the same local backend, so the route lookup, not the backend, is what
 varies between runs.  Benchmarks are not tests: nothing here asserts
 performance, it measures and prints.
 """
+import argparse
 import json
 import os
 import re
@@ -28,6 +29,11 @@ RULES_PER_FILE = 100
 PATHS = [("/exact", "Exact"), ("/api", "Prefix"), ("/static/", "Prefix")]
 # One request per path of a rule, chosen to exercise each match kind.
 REQUEST_PATHS = ["/exact", "/api/v1/items", "/static/app.js"]
+# The wrk script of every bench (request lists: "host path [Header: v]").
+REQUESTS_LUA = REPO / "bench" / "lib" / "requests.lua"
+
+sys.path.insert(0, str(REPO / "test" / "backends"))
+from ports import free_port  # noqa: E402,F401  (benches call bl.free_port)
 
 
 def log(msg):
@@ -147,12 +153,6 @@ def write_request_list(path, n_rules):
 
 
 # ------------------------------------------------------------ processes
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def wait_port(port, timeout=30.0, proc=None):
     deadline = time.monotonic() + timeout
@@ -293,8 +293,16 @@ def http_temp_paths(state):
                                "scgi"))
 
 
-def write_backend_conf(state, port):
-    """Stock nginx answering 200 "ok" to everything, keep-alive forever."""
+def _port_list(ports):
+    return [ports] if isinstance(ports, int) else list(ports)
+
+
+def write_backend_conf(state, ports):
+    """Stock nginx answering 200 "ok" to everything, keep-alive forever,
+    on one port or on each of a list of ports."""
+    listen = "\n        ".join(
+        "listen 127.0.0.1:%d reuseport backlog=4096;" % p
+        for p in _port_list(ports))
     state = Path(state)
     state.mkdir(parents=True, exist_ok=True)
     conf = nginx_common(state) + """worker_processes 1;
@@ -305,11 +313,11 @@ http {
     keepalive_requests 1000000;
     keepalive_timeout 300s;
     server {
-        listen 127.0.0.1:%(port)d reuseport backlog=4096;
+        %(listen)s
         location / { return 200 "ok\\n"; }
     }
 }
-""" % {"temp": http_temp_paths(state), "port": port}
+""" % {"temp": http_temp_paths(state), "listen": listen}
     (state / "nginx.conf").write_text(conf)
     return state / "nginx.conf"
 
@@ -409,6 +417,72 @@ def measure_worker(port, worker, script, request_list, args, cpus):
     res["cpu_us_per_req"] = cpu_s * 1e6 / max(1, res["requests"])
     res["worker_busy"] = cpu_s / (time.monotonic() - wall0)
     return res
+
+
+def measure_rotated(names, reps, measure, last=()):
+    """reps repetitions of measure(name) for every name; the order rotates
+    by one each repetition so that no name always runs first (or after
+    the same neighbour).  Names in last run at the end of every
+    repetition, in their order.  Returns name -> list of results."""
+    names = list(names)
+    runs = {name: [] for name in names + list(last)}
+    for rep in range(reps):
+        k = rep % len(names)
+        log(" repetition %d" % (rep + 1))
+        for name in names[k:] + names[:k] + list(last):
+            runs[name].append(measure(name))
+    return runs
+
+
+def ratios(runs, base, key):
+    """Per-repetition ratios of key, each variant's run / base's run."""
+    return {v: [r[key] / b[key] for r, b in zip(rs, runs[base])]
+            for v, rs in runs.items()}
+
+
+def spread(values):
+    """'median (min..max)' of ratios."""
+    return "%.3fx (%.3f..%.3f)" % (median(values), min(values), max(values))
+
+
+def start_backend(state, ports, log_path, cpus):
+    """The stock-nginx backend of the benches on a port (or each of a list
+    of ports), once it listens."""
+    proc = start_nginx(write_backend_conf(state, ports), log_path, cpus=cpus)
+    try:
+        for port in _port_list(ports):
+            wait_port(port, proc=proc)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc
+
+
+def wrk_arguments(description, duration=5, warmup=1):
+    """A parser with the options every wrk bench takes; add the bench's
+    own, then call parse_wrk_arguments."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--duration", type=int, default=duration,
+                    help="seconds per measured wrk run (default %d)"
+                    % duration)
+    ap.add_argument("--warmup", type=int, default=warmup)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--build-dir", default=str(REPO / "build-bench"))
+    ap.add_argument("--no-build", action="store_true")
+    return ap
+
+
+def parse_wrk_arguments(ap):
+    """Parses and checks the options, and builds the tree unless
+    --no-build."""
+    args = ap.parse_args()
+    if args.reps < 1:
+        ap.error("--reps must be at least 1")
+    args.build_dir = Path(args.build_dir).resolve()
+    if not args.no_build:
+        build(args.build_dir)
+    return args
 
 
 def remove_state(state):

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "microbench.h"
 #include "tbl.h"
 
 #define QUERIES        65536
@@ -38,26 +39,6 @@ typedef struct {
     size_t host_len;
     size_t path_len;
 } query;
-
-static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-
-static uint32_t
-rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
-
-static double
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static const char *const words[] = {"api",    "static", "users",  "orders",
                                     "v1",     "v2",     "assets", "graphql",
@@ -97,7 +78,7 @@ build_table(size_t rules, uint8_t **buf, size_t *len, double *build_ms)
     tbl_builder *b = tbl_builder_new();
     size_t       hosts = rules / PATHS_PER_HOST, h, p;
     char         host[64], path[96], svc[32], err[256];
-    double       t0 = now_ns();
+    double       t0 = mb_now_ns();
 
     for (h = 0; h < hosts; h++) {
         tbl_endpoint     ep = {{10, (uint8_t)(h >> 16), (uint8_t)(h >> 8),
@@ -126,7 +107,7 @@ build_table(size_t rules, uint8_t **buf, size_t *len, double *build_ms)
         return -1;
     }
     tbl_builder_free(b);
-    *build_ms = (now_ns() - t0) / 1e6;
+    *build_ms = (mb_now_ns() - t0) / 1e6;
     return 0;
 }
 
@@ -136,14 +117,14 @@ make_queries(size_t rules, query *q)
     size_t hosts = rules / PATHS_PER_HOST, i;
 
     for (i = 0; i < QUERIES; i++) {
-        size_t h = rng() % hosts, p = rng() % PATHS_PER_HOST;
+        size_t h = mb_rng() % hosts, p = mb_rng() % PATHS_PER_HOST;
         char   rule[64];
 
         host_name(h, q[i].host, sizeof(q[i].host));
         if (q[i].host[0] == '*') {
             q[i].host[0] = 'w';
         }
-        if (rng() % 20 == 0) {
+        if (mb_rng() % 20 == 0) {
             snprintf(q[i].host, sizeof(q[i].host), "unknown-%zu.example.org",
                      i);
         }
@@ -152,7 +133,8 @@ make_queries(size_t rules, query *q)
             snprintf(q[i].path, sizeof(q[i].path), "%s", rule);
         } else {
             snprintf(q[i].path, sizeof(q[i].path), "%s%sid/%u", rule,
-                     rule[strlen(rule) - 1] == '/' ? "" : "/", rng() % 1000);
+                     rule[strlen(rule) - 1] == '/' ? "" : "/",
+                     mb_rng() % 1000);
         }
         q[i].host_len = strlen(q[i].host);
         q[i].path_len = strlen(q[i].path);
@@ -166,7 +148,7 @@ static double
 time_lookup(const tbl_view *v, const query *q, size_t distinct, size_t n)
 {
     uint64_t  acc = 0;
-    double    t0 = now_ns();
+    double    t0 = mb_now_ns();
     tbl_match m;
     size_t    i;
 
@@ -178,14 +160,14 @@ time_lookup(const tbl_view *v, const query *q, size_t distinct, size_t n)
         acc += m.route;
     }
     sink = acc;
-    return (now_ns() - t0) / (double)n;
+    return (mb_now_ns() - t0) / (double)n;
 }
 
 static double
 time_hash(const query *q, size_t n)
 {
     uint64_t acc = 0;
-    double   t0 = now_ns();
+    double   t0 = mb_now_ns();
     size_t   i;
 
     for (i = 0; i < n; i++) {
@@ -195,7 +177,7 @@ time_hash(const query *q, size_t n)
                ^ tbl_hash64(x->path, x->path_len, TBL_HASH_SEED);
     }
     sink = acc;
-    return (now_ns() - t0) / (double)n;
+    return (mb_now_ns() - t0) / (double)n;
 }
 
 /* strcmp over the request's host's ten rule paths, as written. */
@@ -210,7 +192,7 @@ time_scan(const query *q, size_t n)
     for (k = 0; k < PATHS_PER_HOST; k++) {
         rule_path(3, k, list[k], sizeof(list[k]));
     }
-    t0 = now_ns();
+    t0 = mb_now_ns();
     for (i = 0; i < n; i++) {
         const query *x = &q[i % QUERIES];
 
@@ -223,7 +205,7 @@ time_scan(const query *q, size_t n)
         acc += k;
     }
     sink = acc;
-    return (now_ns() - t0) / (double)n;
+    return (mb_now_ns() - t0) / (double)n;
 }
 
 /*
@@ -246,7 +228,7 @@ time_memory(size_t bytes, size_t n)
         perm[i] = i;
     }
     for (i = lines - 1; i > 0; i--) {
-        size_t j = rng() % (i + 1), t = perm[i];
+        size_t j = mb_rng() % (i + 1), t = perm[i];
 
         perm[i] = perm[j];
         perm[j] = t;
@@ -254,30 +236,15 @@ time_memory(size_t bytes, size_t n)
     for (i = 0; i < lines; i++) {
         buf[perm[i] * 8] = perm[(i + 1) % lines] * 8;
     }
-    t0 = now_ns();
+    t0 = mb_now_ns();
     for (i = 0; i < n; i++) {
         p = buf[p];
     }
-    ns = (now_ns() - t0) / (double)n;
+    ns = (mb_now_ns() - t0) / (double)n;
     sink = p;
     free(buf);
     free(perm);
     return ns;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return v[n / 2];
 }
 
 static int
@@ -294,12 +261,12 @@ bench(size_t rules, int runs, query *q)
     if (build_table(rules, &buf, &len, &build_ms) != 0) {
         return -1;
     }
-    t0 = now_ns();
+    t0 = mb_now_ns();
     if (tbl_view_init(&v, buf, len, err, sizeof(err)) != 0) {
         fprintf(stderr, "view: %s\n", err);
         return -1;
     }
-    validate_ms = (now_ns() - t0) / 1e6;
+    validate_ms = (mb_now_ns() - t0) / 1e6;
     make_queries(rules, q);
     time_lookup(&v, q, QUERIES, QUERIES);
     for (r = 0; r < runs; r++) {
@@ -309,13 +276,13 @@ bench(size_t rules, int runs, query *q)
         sc[r] = time_scan(q, n);
         mem[r] = time_memory(len, n / 4);
     }
-    l = median(lk, runs);
-    h = median(hs, runs);
+    l = mb_median(lk, runs);
+    h = mb_median(hs, runs);
     printf("%7zu %10zu %6.1f %7.1f %8.2f | %7.1f %7.1f | %6.1f %6.1f %6.1f "
            "| %5.1fx %5.2fx\n",
            rules, len, (double)len / (double)rules, build_ms, validate_ms, l,
-           median(hot, runs), h, median(sc, runs), median(mem, runs), l / h,
-           l / median(mem, runs));
+           mb_median(hot, runs), h, mb_median(sc, runs), mb_median(mem, runs),
+           l / h, l / mb_median(mem, runs));
     free(buf);
     return 0;
 }
@@ -328,6 +295,7 @@ main(int argc, char **argv)
     query              *q = malloc(QUERIES * sizeof(query));
     size_t              i;
 
+    mb_rng_state = 0x2545f4914f6cdd1dull;
     if (q == NULL || runs < 1 || runs > MAX_RUNS) {
         fprintf(stderr, "usage: %s [runs 1..%d]\n", argv[0], MAX_RUNS);
         return 2;

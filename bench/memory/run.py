@@ -27,7 +27,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import benchlib as bl  # noqa: E402
 
-LUA = Path(__file__).resolve().parents[1] / "request-path" / "requests.lua"
 
 
 def table_size(state, n_rules, build_dir):
@@ -97,7 +96,7 @@ def churn(state, n_rules, publications, build_dir, warm_s):
             raise RuntimeError("expected one worker, found %s" % worker)
         worker = worker[0]
 
-        bl.run_wrk(port, LUA, requests, warm_s, cpus="0,1")
+        bl.run_wrk(port, bl.REQUESTS_LUA, requests, warm_s, cpus="0,1")
         before = snapshot(worker)
         staged = state / "churn.yaml"
         t0 = time.monotonic()
@@ -108,7 +107,7 @@ def churn(state, n_rules, publications, build_dir, warm_s):
             os.rename(staged, manifests / "churn.yaml")
             bl.wait_serving(port, host, shm, timeout=30, path="/")
         churn_s = time.monotonic() - t0
-        bl.run_wrk(port, LUA, requests, warm_s, cpus="0,1")
+        bl.run_wrk(port, bl.REQUESTS_LUA, requests, warm_s, cpus="0,1")
         after = snapshot(worker)
         if bl.nginx_workers(shm.pid) != [worker]:
             raise RuntimeError("the worker was replaced during the run")

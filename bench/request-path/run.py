@@ -15,7 +15,6 @@ shmingress/baseline for throughput, p50 and p99 latency, and worker CPU
 time per request.  wrk is closed-loop, so its percentiles are good for
 comparing the two proxies, not as absolute latencies.
 """
-import argparse
 import json
 import re
 import shutil
@@ -27,8 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import benchlib as bl  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-LUA = HERE / "requests.lua"
+LUA = bl.REQUESTS_LUA
 PROXY_CPU = 1      # both proxies
 GENERATOR_CPU = 0  # wrk and the backend
 
@@ -179,17 +177,6 @@ def measure(name, port, worker, request_list, args):
     return res
 
 
-def only_worker(proc, name):
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        workers = bl.nginx_workers(proc.pid)
-        if len(workers) == 1:
-            return workers[0]
-        time.sleep(0.1)
-    raise RuntimeError("%s: expected one nginx worker, found %s"
-                       % (name, bl.nginx_workers(proc.pid)))
-
-
 def bench_rule_count(state, n_rules, backend_port, args):
     bl.log("== %d rules" % n_rules)
     manifests = bl.write_cluster(state / ("manifests-%d" % n_rules),
@@ -214,10 +201,8 @@ def bench_rule_count(state, n_rules, backend_port, args):
         bl.wait_serving(base_ports["http"], bl.host_of(n_rules - 1), base)
         sanity_check("baseline", base_ports["http"], n_rules)
         sanity_check("shmingress", shm_ports["http"], n_rules)
-        targets = {"baseline": (base_ports["http"],
-                                only_worker(base, "baseline")),
-                   "shmingress": (shm_ports["http"],
-                                  only_worker(shm, "shmingress"))}
+        targets = {"baseline": (base_ports["http"], bl.only_worker(base)),
+                   "shmingress": (shm_ports["http"], bl.only_worker(shm))}
 
         runs = {"baseline": [], "shmingress": []}
         for rep in range(args.reps):
@@ -299,34 +284,19 @@ def print_summary(results, args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = bl.wrk_arguments(__doc__.splitlines()[0], duration=10, warmup=2)
     ap.add_argument("--rules", default="1000,10000",
                     help="comma-separated rule counts (default 1000,10000)")
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--duration", type=int, default=10,
-                    help="seconds per measured wrk run (default 10)")
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--build-dir", default=str(bl.REPO / "build-bench"))
-    ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--json", help="also write the results here")
-    args = ap.parse_args()
-    if args.reps < 1:
-        ap.error("--reps must be at least 1")
-    args.build_dir = Path(args.build_dir).resolve()
-    if not args.no_build:
-        bl.build(args.build_dir)
+    args = bl.parse_wrk_arguments(ap)
 
     state = Path(tempfile.mkdtemp(prefix="shmingress-bench-rp-",
                                   dir="/dev/shm"))
     backend_port = bl.free_port()
-    backend = bl.start_nginx(bl.write_backend_conf(state / "backend",
-                                                   backend_port),
-                             state / "backend.log",
-                             cpus=str(GENERATOR_CPU))
+    backend = bl.start_backend(state / "backend", backend_port,
+                               state / "backend.log", str(GENERATOR_CPU))
     results = []
     try:
-        bl.wait_port(backend_port, proc=backend)
         for n in [int(x) for x in args.rules.split(",")]:
             results.append(bench_rule_count(state, n, backend_port, args))
     finally:

@@ -57,3 +57,18 @@ ann_fx_free(ann_fx *f)
 {
     ctl_annotations_free(&f->a);
 }
+
+void
+ann_expect_invalid(const char *single_quoted_json, const char *key_part,
+                   const char *reason_part)
+{
+    ann_fx f;
+
+    ann_parse(&f, single_quoted_json);
+    assert_int_equal(f.rc, CTL_ANN_INVALID);
+    if (strstr(f.e.key, key_part) == NULL)
+        fail_msg("key \"%s\" is not \"%s\"", f.e.key, key_part);
+    if (strstr(f.e.reason, reason_part) == NULL)
+        fail_msg("reason \"%s\" lacks \"%s\"", f.e.reason, reason_part);
+    ann_fx_free(&f);
+}

@@ -26,4 +26,9 @@ typedef struct {
 void ann_parse(ann_fx *f, const char *single_quoted_json);
 void ann_fx_free(ann_fx *f);
 
+/* Asserts that the annotations are rejected, naming a key that contains
+ * key_part with a reason that contains reason_part. */
+void ann_expect_invalid(const char *single_quoted_json, const char *key_part,
+                        const char *reason_part);
+
 #endif

@@ -100,25 +100,6 @@ test_family_denies(void **state)
 /* ------------------------------------------------------------- model */
 
 static void
-setup(fixture *f)
-{
-    fx_init(f);
-    fx_our_class(f, "shmingress", 1);
-    fx_service(f, "default", "a", "", 80, 8080, "10.0.0.1");
-}
-
-static void
-put_ingress(fixture *f, const char *name, const char *host, const char *ann)
-{
-    char meta[600], spec[300];
-
-    snprintf(meta, sizeof(meta), "'annotations':{%s}", ann);
-    snprintf(spec, sizeof(spec),
-             FX_RULES(FX_RULE("%s", FX_PATH("/", "Prefix", "a", 80))), host);
-    fx_ingress(f, "default", name, NULL, meta, spec);
-}
-
-static void
 put_basic(fixture *f, const char *name, const char *host, const char *secret)
 {
     char ann[300];
@@ -127,7 +108,7 @@ put_basic(fixture *f, const char *name, const char *host, const char *secret)
              "'" NG "auth-type':'basic','" NG "auth-secret':'%s','" NG
              "auth-realm':'Staff'",
              secret);
-    put_ingress(f, name, host, ann);
+    fx_annotated_ingress(f, name, host, ann);
 }
 
 static void
@@ -137,16 +118,6 @@ put_secret(fixture *f, const char *ns, const char *name, const char *data)
            "{'apiVersion':'v1','kind':'Secret','metadata':{'namespace':"
            "'%s','name':'%s'},%s}",
            ns, name, data);
-}
-
-static const tbl_policy *
-policy_of(fixture *f, const char *host)
-{
-    tbl_match m;
-
-    tbl_lookup(&f->view, host, strlen(host), "/", 1, NULL, NULL, &m);
-    assert_int_not_equal(m.kind, TBL_MATCH_NONE);
-    return tbl_view_policy(&f->view, f->view.routes[m.route].policy);
 }
 
 static const char *
@@ -168,7 +139,7 @@ test_model_auth_file(void **state)
     const char       *log;
 
     (void)state;
-    setup(&f);
+    fx_init_service_a(&f);
     put_secret(&f, "default", "htp",
                "'stringData':{'auth':'# staff\\n"
                "alice:" BCRYPT "\\r\\n\\nbob:" APR1 ":comment\\n"
@@ -179,7 +150,7 @@ test_model_auth_file(void **state)
     fx_build(&f);
     log = fx_capture_stop();
 
-    p = policy_of(&f, "w.example");
+    p = fx_policy(&f, "w.example");
     assert_non_null(p);
     assert_int_equal(p->auth_type, TBL_AUTH_BASIC);
     assert_int_equal(p->flags & TBL_POL_DENIED, 0);
@@ -201,16 +172,17 @@ test_model_auth_map(void **state)
     const tbl_policy *p;
 
     (void)state;
-    setup(&f);
+    fx_init_service_a(&f);
     /* data is base64: "{SHA}GpHW..." for alice; stringData wins for bob */
     put_secret(&f, "default", "users",
                "'data':{'alice':'e1NIQX1HcEhXTDN5bWM1bGlXa05vcHF0ZFNqdXFZSE09"
                "','bob':'eA=='},'stringData':{'bob':'" DES "\\n'}");
-    put_ingress(&f, "web", "w.example",
-                "'" NG "auth-type':'basic','" NG "auth-secret':'users','" NG
-                "auth-secret-type':'auth-map'");
+    fx_annotated_ingress(&f, "web", "w.example",
+                         "'" NG "auth-type':'basic','" NG
+                         "auth-secret':'users','" NG
+                         "auth-secret-type':'auth-map'");
     fx_build(&f);
-    p = policy_of(&f, "w.example");
+    p = fx_policy(&f, "w.example");
     assert_non_null(p);
     assert_int_equal(p->flags & TBL_POL_DENIED, 0);
     assert_string_equal(lines_of(&f, p), "bob:" DES "\nalice:" SHA "\n");
@@ -222,7 +194,7 @@ static void
 assert_denied(fixture *f, const char *host, const char *log,
               const char *reason)
 {
-    const tbl_policy *p = policy_of(f, host);
+    const tbl_policy *p = fx_policy(f, host);
 
     assert_non_null(p);
     assert_true(p->flags & TBL_POL_DENIED);
@@ -238,7 +210,7 @@ test_model_unusable_secrets_deny(void **state)
     const char *log;
 
     (void)state;
-    setup(&f);
+    fx_init_service_a(&f);
     put_secret(&f, "default", "nokey", "'stringData':{'users':'a:" SHA "'}");
     put_secret(&f, "default", "junk", "'stringData':{'auth':'a:xyz\\n'}");
     put_secret(&f, "default", "b64", "'data':{'auth':'!!!'}");
@@ -248,9 +220,10 @@ test_model_unusable_secrets_deny(void **state)
     put_basic(&f, "junk", "j.example", "junk");
     put_basic(&f, "b64", "b.example", "b64");
     put_basic(&f, "cross", "c.example", "other/htp");
-    put_ingress(&f, "digest", "d.example",
-                "'" NG "auth-type':'digest','" NG "auth-secret':'htp'");
-    put_ingress(&f, "open", "o.example", "");
+    fx_annotated_ingress(&f, "digest", "d.example",
+                         "'" NG "auth-type':'digest','" NG
+                         "auth-secret':'htp'");
+    fx_annotated_ingress(&f, "open", "o.example", "");
     fx_capture_start();
     fx_build(&f);
     log = fx_capture_stop();
@@ -266,7 +239,7 @@ test_model_unusable_secrets_deny(void **state)
     assert_denied(&f, "d.example", log,
                   "digest authentication is not "
                   "supported");
-    assert_null(policy_of(&f, "o.example"));
+    assert_null(fx_policy(&f, "o.example"));
     assert_null(strstr(log, "GpHW"));
     fx_free(&f);
 }
@@ -278,12 +251,12 @@ test_model_cross_namespace_allowed(void **state)
     const tbl_policy *p;
 
     (void)state;
-    setup(&f);
+    fx_init_service_a(&f);
     f.cfg.allow_cross_namespace = true;
     put_secret(&f, "other", "htp", "'stringData':{'auth':'a:" SHA "'}");
     put_basic(&f, "cross", "c.example", "other/htp");
     fx_build(&f);
-    p = policy_of(&f, "c.example");
+    p = fx_policy(&f, "c.example");
     assert_non_null(p);
     assert_int_equal(p->flags & TBL_POL_DENIED, 0);
     assert_string_equal(lines_of(&f, p), "a:" SHA "\n");

@@ -12,35 +12,6 @@
 #define NG "nginx.ingress.kubernetes.io/"
 
 static void
-setup(fixture *f)
-{
-    fx_init(f);
-    fx_our_class(f, "shmingress", 1);
-    fx_service(f, "default", "a", "", 80, 8080, "10.0.0.1");
-}
-
-static const tbl_policy *
-policy_of(fixture *f, const char *host)
-{
-    tbl_match m;
-
-    tbl_lookup(&f->view, host, strlen(host), "/", 1, NULL, NULL, &m);
-    assert_int_not_equal(m.kind, TBL_MATCH_NONE);
-    return tbl_view_policy(&f->view, f->view.routes[m.route].policy);
-}
-
-static void
-put(fixture *f, const char *name, const char *host, const char *ann)
-{
-    char meta[600], spec[300];
-
-    snprintf(meta, sizeof(meta), "'annotations':{%s}", ann);
-    snprintf(spec, sizeof(spec),
-             FX_RULES(FX_RULE("%s", FX_PATH("/", "Prefix", "a", 80))), host);
-    fx_ingress(f, "default", name, NULL, meta, spec);
-}
-
-static void
 test_ranges_in_policy(void **state)
 {
     fixture f;
@@ -48,13 +19,14 @@ test_ranges_in_policy(void **state)
     uint8_t inside[4] = {10, 2, 3, 4}, denied[4] = {10, 1, 0, 9};
 
     (void)state;
-    setup(&f);
-    put(&f, "ranged", "r.example",
+    fx_init_service_a(&f);
+    fx_annotated_ingress(
+        &f, "ranged", "r.example",
         "'" NG "whitelist-source-range':'10.0.0.0/8,2001:db8::/32','" NG
         "denylist-source-range':'10.1.0.0/16'");
-    put(&f, "plain", "p.example", "");
+    fx_annotated_ingress(&f, "plain", "p.example", "");
     fx_build(&f);
-    p = policy_of(&f, "r.example");
+    p = fx_policy(&f, "r.example");
     assert_non_null(p);
     assert_int_equal(p->allow_count, 2);
     assert_int_equal(p->deny_count, 1);
@@ -65,7 +37,7 @@ test_ranges_in_policy(void **state)
                                     denied, 4), 1);
     assert_int_equal(tbl_cidr_match(&f.view, p->deny_first, p->deny_count,
                                     inside, 4), 0);
-    assert_null(policy_of(&f, "p.example"));
+    assert_null(fx_policy(&f, "p.example"));
     fx_free(&f);
 }
 
@@ -76,11 +48,11 @@ test_bad_range_denies(void **state)
     const tbl_policy *p;
 
     (void)state;
-    setup(&f);
-    put(&f, "guarded", "g.example",
-        "'" NG "denylist-source-range':'10.0.0.0/8,office'");
+    fx_init_service_a(&f);
+    fx_annotated_ingress(&f, "guarded", "g.example",
+                         "'" NG "denylist-source-range':'10.0.0.0/8,office'");
     fx_build(&f);
-    p = policy_of(&f, "g.example");
+    p = fx_policy(&f, "g.example");
     assert_non_null(p);
     assert_true(p->flags & TBL_POL_DENIED);
     fx_free(&f);
@@ -93,18 +65,21 @@ test_cors_in_policy(void **state)
     const tbl_policy *p;
 
     (void)state;
-    setup(&f);
-    put(&f, "open", "o.example", "'" NG "enable-cors':'true'");
-    put(&f, "listed", "l.example",
-        "'" NG "enable-cors':'true','" NG
-        "cors-allow-origin':'https://app.example','" NG
-        "cors-allow-credentials':'false','" NG
-        "cors-expose-headers':'X-Total','" NG "cors-max-age':'60'");
-    put(&f, "off", "x.example",
-        "'" NG "enable-cors':'false','" NG "cors-max-age':'60'");
+    fx_init_service_a(&f);
+    fx_annotated_ingress(&f, "open", "o.example",
+                         "'" NG "enable-cors':'true'");
+    fx_annotated_ingress(&f, "listed", "l.example",
+                         "'" NG "enable-cors':'true','" NG
+                         "cors-allow-origin':'https://app.example','" NG
+                         "cors-allow-credentials':'false','" NG
+                         "cors-expose-headers':'X-Total','" NG
+                         "cors-max-age':'60'");
+    fx_annotated_ingress(&f, "off", "x.example",
+                         "'" NG "enable-cors':'false','" NG
+                         "cors-max-age':'60'");
     fx_build(&f);
 
-    p = policy_of(&f, "o.example");
+    p = fx_policy(&f, "o.example");
     assert_non_null(p);
     assert_int_equal(p->flags, TBL_POL_CORS | TBL_POL_CORS_CREDENTIALS |
                                    TBL_POL_SSL_REDIRECT);
@@ -116,7 +91,7 @@ test_cors_in_policy(void **state)
     assert_string_equal(tbl_view_str(&f.view, p->cors_expose_headers), "");
     assert_int_equal(p->cors_max_age, 1728000);
 
-    p = policy_of(&f, "l.example");
+    p = fx_policy(&f, "l.example");
     assert_non_null(p);
     assert_int_equal(p->flags, TBL_POL_CORS | TBL_POL_SSL_REDIRECT);
     assert_string_equal(tbl_view_str(&f.view, p->cors_allow_origin),
@@ -125,7 +100,7 @@ test_cors_in_policy(void **state)
                         "X-Total");
     assert_int_equal(p->cors_max_age, 60);
 
-    assert_null(policy_of(&f, "x.example"));
+    assert_null(fx_policy(&f, "x.example"));
     fx_free(&f);
 }
 
@@ -136,10 +111,10 @@ test_bad_cors_rejects_ingress(void **state)
     const char *log;
 
     (void)state;
-    setup(&f);
-    put(&f, "web", "w.example",
-        "'" NG "enable-cors':'true','" NG
-        "cors-allow-origin':'app.example'");
+    fx_init_service_a(&f);
+    fx_annotated_ingress(&f, "web", "w.example",
+                         "'" NG "enable-cors':'true','" NG
+                         "cors-allow-origin':'app.example'");
     fx_capture_start();
     fx_build(&f);
     log = fx_capture_stop();

@@ -74,44 +74,31 @@ test_values(void **state)
 }
 
 static void
-expect_invalid(const char *json, const char *key, const char *reason_part)
-{
-    ann_fx f;
-
-    ann_parse(&f, json);
-    assert_int_equal(f.rc, CTL_ANN_INVALID);
-    assert_non_null(strstr(f.e.key, key));
-    if (strstr(f.e.reason, reason_part) == NULL)
-        fail_msg("reason \"%s\" lacks \"%s\"", f.e.reason, reason_part);
-    ann_fx_free(&f);
-}
-
-static void
 test_rejections(void **state)
 {
     (void)state;
-    expect_invalid("{'" NG "proxy-read-timeout':'soon'}",
-                   "proxy-read-timeout", "duration");
-    expect_invalid("{'" NG "proxy-connect-timeout':'0'}",
-                   "proxy-connect-timeout", "");
-    expect_invalid("{'" NG "proxy-body-size':'-1'}", "proxy-body-size",
-                   "size");
-    expect_invalid("{'" NG "proxy-next-upstream':'error sometimes'}",
-                   "proxy-next-upstream", "conditions");
-    expect_invalid("{'" NG "proxy-next-upstream':'off error'}",
-                   "proxy-next-upstream", "off");
-    expect_invalid("{'" NG "proxy-next-upstream':'  '}",
-                   "proxy-next-upstream", "conditions");
-    expect_invalid("{'" NG "proxy-next-upstream-tries':'many'}",
-                   "proxy-next-upstream-tries", "");
-    expect_invalid("{'" NG "proxy-buffering':'true'}", "proxy-buffering",
-                   "on or off");
-    expect_invalid("{'" NG "upstream-vhost':'a b'}", "upstream-vhost",
-                   "host name");
-    expect_invalid("{'" NG "backend-protocol':'FCGI'}", "backend-protocol",
-                   "not supported: FastCGI");
-    expect_invalid("{'" NG "backend-protocol':'SPDY'}", "backend-protocol",
-                   "must be HTTP");
+    ann_expect_invalid("{'" NG "proxy-read-timeout':'soon'}",
+                       "proxy-read-timeout", "duration");
+    ann_expect_invalid("{'" NG "proxy-connect-timeout':'0'}",
+                       "proxy-connect-timeout", "");
+    ann_expect_invalid("{'" NG "proxy-body-size':'-1'}", "proxy-body-size",
+                       "size");
+    ann_expect_invalid("{'" NG "proxy-next-upstream':'error sometimes'}",
+                       "proxy-next-upstream", "conditions");
+    ann_expect_invalid("{'" NG "proxy-next-upstream':'off error'}",
+                       "proxy-next-upstream", "off");
+    ann_expect_invalid("{'" NG "proxy-next-upstream':'  '}",
+                       "proxy-next-upstream", "conditions");
+    ann_expect_invalid("{'" NG "proxy-next-upstream-tries':'many'}",
+                       "proxy-next-upstream-tries", "");
+    ann_expect_invalid("{'" NG "proxy-buffering':'true'}", "proxy-buffering",
+                       "on or off");
+    ann_expect_invalid("{'" NG "upstream-vhost':'a b'}", "upstream-vhost",
+                       "host name");
+    ann_expect_invalid("{'" NG "backend-protocol':'FCGI'}", "backend-protocol",
+                       "not supported: FastCGI");
+    ann_expect_invalid("{'" NG "backend-protocol':'SPDY'}", "backend-protocol",
+                       "must be HTTP");
 }
 
 static void

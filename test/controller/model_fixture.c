@@ -185,6 +185,36 @@ fx_route_owner(fixture *f, const char *host, const char *path)
     return f->answer;
 }
 
+void
+fx_init_service_a(fixture *f)
+{
+    fx_init(f);
+    fx_our_class(f, "shmingress", 1);
+    fx_service(f, "default", "a", "", 80, 8080, "10.0.0.1");
+}
+
+void
+fx_annotated_ingress(fixture *f, const char *name, const char *host,
+                     const char *ann)
+{
+    char meta[600], spec[300];
+
+    snprintf(meta, sizeof(meta), "'annotations':{%s}", ann);
+    snprintf(spec, sizeof(spec),
+             FX_RULES(FX_RULE("%s", FX_PATH("/", "Prefix", "a", 80))), host);
+    fx_ingress(f, "default", name, NULL, meta, spec);
+}
+
+const tbl_policy *
+fx_policy(fixture *f, const char *host)
+{
+    tbl_match m;
+
+    tbl_lookup(&f->view, host, strlen(host), "/", 1, NULL, NULL, &m);
+    assert_int_not_equal(m.kind, TBL_MATCH_NONE);
+    return tbl_view_policy(&f->view, f->view.routes[m.route].policy);
+}
+
 const tbl_route *
 fx_route_of(fixture *f, const char *name)
 {

@@ -57,6 +57,10 @@ typedef struct {
 void fx_init(fixture *f);
 void fx_free(fixture *f);
 
+/* fx_init, our IngressClass (the default) and Service default/a port 80
+ * with one endpoint 10.0.0.1:8080: what a one-service test starts from. */
+void fx_init_service_a(fixture *f);
+
 /* Puts one object given as single-quoted JSON (printf format). */
 void fx_put(fixture *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -68,6 +72,11 @@ void fx_put(fixture *f, const char *fmt, ...)
  */
 void fx_ingress(fixture *f, const char *ns, const char *name,
                 const char *created, const char *meta, const char *spec);
+
+/* Ingress default/name: host, Prefix "/" to Service a:80, with the
+ * annotations members ann (single-quoted JSON, may be ""). */
+void fx_annotated_ingress(fixture *f, const char *name, const char *host,
+                          const char *ann);
 
 /* Our IngressClass "shmingress" (controller shmingress.io/controller). */
 void fx_our_class(fixture *f, const char *name, int is_default);
@@ -91,6 +100,10 @@ const tbl_backend *fx_backend(fixture *f, const char *host, const char *path);
 
 /* The Ingress ("ns/name") whose route answers, or "" for none. */
 const char *fx_route_owner(fixture *f, const char *host, const char *path);
+
+/* The policy of the route answering host "/" (asserts a route; NULL for
+ * a route without a policy). */
+const tbl_policy *fx_policy(fixture *f, const char *host);
 
 /* The first route (not a default backend) of Ingress name (asserts that
  * there is one). */

@@ -15,10 +15,8 @@
 static void
 setup(fixture *f)
 {
-    fx_init(f);
+    fx_init_service_a(f);
     f->cfg.configmap = "ingress/settings";
-    fx_our_class(f, "shmingress", 1);
-    fx_service(f, "default", "a", "", 80, 8080, "10.0.0.1");
 }
 
 static void
@@ -28,27 +26,6 @@ settings(fixture *f, const char *data)
            "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':"
            "'settings','namespace':'ingress'},'data':{%s}}",
            data);
-}
-
-static void
-put(fixture *f, const char *name, const char *host, const char *ann)
-{
-    char meta[600], spec[300];
-
-    snprintf(meta, sizeof(meta), "'annotations':{%s}", ann);
-    snprintf(spec, sizeof(spec),
-             FX_RULES(FX_RULE("%s", FX_PATH("/", "Prefix", "a", 80))), host);
-    fx_ingress(f, "default", name, NULL, meta, spec);
-}
-
-static const tbl_policy *
-policy_of(fixture *f, const char *host)
-{
-    tbl_match m;
-
-    tbl_lookup(&f->view, host, strlen(host), "/", 1, NULL, NULL, &m);
-    assert_int_not_equal(m.kind, TBL_MATCH_NONE);
-    return tbl_view_policy(&f->view, f->view.routes[m.route].policy);
 }
 
 static int
@@ -154,14 +131,16 @@ test_policies_resolved_against_the_configmap(void **state)
              "'proxy-read-timeout':'7','proxy-body-size':'2k',"
              "'proxy-buffering':'on','whitelist-source-range':'10.0.0.0/8',"
              "'denylist-source-range':'10.9.0.0/16'");
-    put(&f, "prefixed", "x.example", "'" NG "x-forwarded-prefix':'/x'");
-    put(&f, "own", "o.example",
-        "'" NG "proxy-read-timeout':'30','" NG "proxy-buffering':'off','" NG
-        "whitelist-source-range':'192.168.0.0/16'");
-    put(&f, "plain", "p.example", "");
+    fx_annotated_ingress(&f, "prefixed", "x.example",
+                         "'" NG "x-forwarded-prefix':'/x'");
+    fx_annotated_ingress(&f, "own", "o.example",
+                         "'" NG "proxy-read-timeout':'30','" NG
+                         "proxy-buffering':'off','" NG
+                         "whitelist-source-range':'192.168.0.0/16'");
+    fx_annotated_ingress(&f, "plain", "p.example", "");
     fx_build(&f);
 
-    p = policy_of(&f, "x.example");
+    p = fx_policy(&f, "x.example");
     assert_non_null(p);
     assert_int_equal(p->read_timeout_ms, 7000);
     assert_int_equal(p->connect_timeout_ms, 5000);
@@ -170,7 +149,7 @@ test_policies_resolved_against_the_configmap(void **state)
     assert_true(matches(&f, p->allow_first, p->allow_count, 10, 1, 1, 1));
     assert_true(matches(&f, p->deny_first, p->deny_count, 10, 9, 1, 1));
 
-    p = policy_of(&f, "o.example");
+    p = fx_policy(&f, "o.example");
     assert_non_null(p);
     assert_int_equal(p->read_timeout_ms, 30000);
     assert_int_equal(p->body_size_max, 2048);
@@ -180,12 +159,12 @@ test_policies_resolved_against_the_configmap(void **state)
     assert_true(matches(&f, p->deny_first, p->deny_count, 10, 9, 1, 1));
 
     /* no policy: the module reads CONFIG itself */
-    assert_null(policy_of(&f, "p.example"));
+    assert_null(fx_policy(&f, "p.example"));
 
     /* a ConfigMap change reaches the policies on the next build */
     settings(&f, "'proxy-read-timeout':'9'");
     fx_build(&f);
-    p = policy_of(&f, "x.example");
+    p = fx_policy(&f, "x.example");
     assert_int_equal(p->read_timeout_ms, 9000);
     assert_int_equal(p->allow_count, 0);
     fx_free(&f);

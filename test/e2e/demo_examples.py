@@ -37,11 +37,12 @@ def without_document(text, name):
     return "\n---\n".join(kept)
 
 
-def start_demo(clusters, *files, **cluster_args):
-    """A cluster serving examples 00, 10, 20 and the given files; returns it
-    once the demo's shop route answers (the controller publishes only
-    after reading every file).  cluster_args go to the Cluster (address
-    "::1" serves IPv6 clients)."""
+def start_demo(clusters, *files, extra=(), **cluster_args):
+    """A cluster serving examples 00, 10, 20 and the given files, and the
+    (name, text) pairs of extra (e.g. a ConfigMap the test writes);
+    returns it once the demo's shop route answers (the controller
+    publishes only after reading every file).  cluster_args go to the
+    Cluster (address "::1" serves IPv6 clients; flags)."""
     c = clusters(**cluster_args)
     ports = {}
     for demo_port, (svc, pods) in DEMO_PODS.items():
@@ -50,6 +51,8 @@ def start_demo(clusters, *files, **cluster_args):
     c.demo_ports = ports
     for name in BASE_FILES + files:
         c.manifests.write_raw(name, example_text(name, ports))
+    for name, text in extra:
+        c.manifests.write_raw(name, text)
     c.start()
     c.expect("shop.example.com", "/api/items", "service:api",
              deadline=h.START_DEADLINE)

@@ -36,6 +36,7 @@ MODULE_SO = BUILD_DIR / "ngx_module" / "ngx_http_shmingress_module.so"
 
 sys.path.insert(0, str(SOURCE_DIR / "test" / "backends"))
 import echo  # noqa: E402  (the path above makes it importable)
+from ports import free_port  # noqa: E402,F401  (tests call h.free_port)
 
 CONTROLLER_CLASS = "shmingress.io/controller"
 INGRESS_CLASS = "shmingress"
@@ -51,12 +52,6 @@ TIMINGS = []
 
 def record_timing(name, seconds):
     TIMINGS.append((name, seconds))
-
-
-def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------- YAML out

@@ -87,19 +87,10 @@ def test_configmap_codes_and_global_default_backend(clusters):
     """The ConfigMap's custom-http-errors apply to Ingresses without their
     own list, served by --default-backend-service; a ConfigMap change is
     served without a reload."""
-    c = clusters(flags=["--configmap", "ingress/settings",
-                        "--default-backend-service", "demo/fallback"])
-    ports = {}
-    for demo_port, (svc, pods) in d.DEMO_PODS.items():
-        ports[demo_port] = c.backends.add(svc, namespace="demo",
-                                          pods=pods).port
-    c.demo_ports = ports
-    for name in d.BASE_FILES + (FILE,):
-        c.manifests.write_raw(name, d.example_text(name, ports))
-    c.manifests.write_raw("settings.yaml", configmap("502,404"))
-    c.start()
-    c.expect("shop.example.com", "/api/items", "service:api",
-             deadline=h.START_DEADLINE)
+    c = d.start_demo(clusters, FILE,
+                     extra=[("settings.yaml", configmap("502,404"))],
+                     flags=["--configmap", "ingress/settings",
+                            "--default-backend-service", "demo/fallback"])
 
     # shop.example.com has no list of its own: the ConfigMap's
     r = c.expect("shop.example.com", "/__status/404", "service:fallback")

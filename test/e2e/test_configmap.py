@@ -24,21 +24,13 @@ def first_refusal(client):
 
 
 def test_configmap_sets_the_rate_limit_status_and_changes_live(clusters):
-    c = clusters(flags=["--configmap", "ingress/settings"])
-    ports = {}
-    for demo_port, (svc, pods) in d.DEMO_PODS.items():
-        ports[demo_port] = c.backends.add(svc, namespace="demo",
-                                          pods=pods).port
-    c.demo_ports = ports
-    for name in d.BASE_FILES + ("rate-limit.yaml",):
-        c.manifests.write_raw(name, d.example_text(name, ports))
-    c.manifests.write_raw("settings.yaml", configmap({
+    settings = configmap({
         "limit-req-status-code": "429",
         "http-redirect-code": "not-a-number",
-    }))
-    c.start()
-    c.expect("shop.example.com", "/api/items", "service:api",
-             deadline=h.START_DEADLINE)
+    })
+    c = d.start_demo(clusters, "rate-limit.yaml",
+                     extra=[("settings.yaml", settings)],
+                     flags=["--configmap", "ingress/settings"])
 
     client = d.Client(c, source="127.0.0.3")
     assert first_refusal(client) == 429

@@ -16,17 +16,8 @@ SLOW = h.START_DEADLINE
 
 
 def start(clusters):
-    c = clusters(flags=["--configmap", "demo/shmingress-settings"])
-    ports = {}
-    for demo_port, (svc, pods) in d.DEMO_PODS.items():
-        ports[demo_port] = c.backends.add(svc, namespace="demo",
-                                          pods=pods).port
-    c.demo_ports = ports
-    for name in d.BASE_FILES + (CONFIGMAP,):
-        c.manifests.write_raw(name, d.example_text(name, ports))
-    c.start()
-    c.expect(HOST, "/api/items", "service:api", deadline=h.START_DEADLINE)
-    return c
+    return d.start_demo(clusters, CONFIGMAP,
+                        flags=["--configmap", "demo/shmingress-settings"])
 
 
 def with_data(**changes):

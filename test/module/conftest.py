@@ -35,12 +35,7 @@ RENDER = os.path.join(REPO, "ngx_module", "conf", "render-nginx-conf")
 
 sys.path.insert(0, os.path.join(REPO, "test", "backends"))
 from echo import EchoServer  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ports import free_port  # noqa: E402  (tests import it from here)
 
 
 def wait_for(predicate, timeout=10.0, what="condition"):

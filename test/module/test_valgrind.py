@@ -3,6 +3,7 @@ serving a few hundred requests across table swaps, rejected tables, 404s,
 503s, retries and a request pinning a superseded table, then a graceful
 exit.  No invalid access anywhere, and no leak through the module."""
 
+import contextlib
 import re
 import shutil
 import ssl
@@ -23,6 +24,30 @@ pytestmark = pytest.mark.skipif(shutil.which("valgrind") is None,
                                 reason="valgrind is not installed")
 
 
+@contextlib.contextmanager
+def valgrind_nginx(tmp_path):
+    """nginx (one process) under valgrind for the with block; then a
+    graceful exit, and a valgrind report in which nothing involves the
+    module or the table library and no access is invalid.  nginx itself
+    leaves pools and its environment copy behind at exit ("possibly
+    lost", 8 bytes "definitely lost" in ngx_set_environment), so leaks
+    count only through the module."""
+    log = str(tmp_path / "valgrind.log")
+    nginx = Nginx(tmp_path / "state", valgrind=[
+        "valgrind", "--quiet", "--leak-check=full",
+        "--errors-for-leak-kinds=definite", "--log-file=" + log])
+    nginx.start()
+    try:
+        yield nginx
+    finally:
+        assert nginx.stop() == 0
+    with open(log) as f:
+        report = f.read()
+    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
+    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
+                         r"Mismatched free|Syscall param", report), report
+
+
 def spec(live, dead, service):
     return """
         backend x default/%s:80 %s %s
@@ -33,12 +58,7 @@ def spec(live, dead, service):
 
 
 def test_no_memory_errors_or_leaks(tmp_path, backends):
-    log = str(tmp_path / "valgrind.log")
-    nginx = Nginx(tmp_path / "state", valgrind=[
-        "valgrind", "--quiet", "--leak-check=full",
-        "--errors-for-leak-kinds=definite", "--log-file=" + log])
-    nginx.start()
-    try:
+    with valgrind_nginx(tmp_path) as nginx:
         a, b = backends("svc-a"), backends("svc-b")
         dead = dead_endpoint()
         nginx.publish(spec(a, dead, "svc-a"))
@@ -61,26 +81,10 @@ def test_no_memory_errors_or_leaks(tmp_path, backends):
             statuses.append(nginx.request(path, host=host).status)
         slow.join()
         assert set(statuses) == {200, 404, 503}
-    finally:
-        assert nginx.stop() == 0
-
-    # nginx itself leaves pools and its environment copy behind at exit
-    # ("possibly lost", 8 bytes "definitely lost" in ngx_set_environment);
-    # nothing reported may involve the module or the table library.
-    with open(log) as f:
-        report = f.read()
-    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
-    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
-                         r"Mismatched free|Syscall param", report), report
 
 
 def test_policies_canaries_and_limits_under_valgrind(tmp_path, backends):
-    log = str(tmp_path / "valgrind.log")
-    nginx = Nginx(tmp_path / "state", valgrind=[
-        "valgrind", "--quiet", "--leak-check=full",
-        "--errors-for-leak-kinds=definite", "--log-file=" + log])
-    nginx.start()
-    try:
+    with valgrind_nginx(tmp_path) as nginx:
         a, b = backends("svc-a"), backends("svc-b")
         table = """
             backend a default/svc-a:80 %s
@@ -114,25 +118,12 @@ def test_policies_canaries_and_limits_under_valgrind(tmp_path, backends):
             statuses.add(nginx.request(path, host=host,
                                        headers=headers).status)
         assert statuses == {200, 302, 308, 503}
-    finally:
-        assert nginx.stop() == 0
-
-    with open(log) as f:
-        report = f.read()
-    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
-    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
-                         r"Mismatched free|Syscall param", report), report
 
 
 def test_basic_auth_under_valgrind(tmp_path, backends):
     from test_auth_basic import HASHES, basic
 
-    log = str(tmp_path / "valgrind.log")
-    nginx = Nginx(tmp_path / "state", valgrind=[
-        "valgrind", "--quiet", "--leak-check=full",
-        "--errors-for-leak-kinds=definite", "--log-file=" + log])
-    nginx.start()
-    try:
+    with valgrind_nginx(tmp_path) as nginx:
         a = backends("svc-a")
         users = sorted(HASHES)
         secret = tmp_path / "htpasswd"
@@ -151,23 +142,10 @@ def test_basic_auth_under_valgrind(tmp_path, backends):
             statuses.add(nginx.request("/", host="a.example.com",
                                        headers=headers).status)
         assert statuses == {200, 401}
-    finally:
-        assert nginx.stop() == 0
-
-    with open(log) as f:
-        report = f.read()
-    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
-    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
-                         r"Mismatched free|Syscall param", report), report
 
 
 def test_balancing_and_affinity_under_valgrind(tmp_path, backends):
-    log = str(tmp_path / "valgrind.log")
-    nginx = Nginx(tmp_path / "state", valgrind=[
-        "valgrind", "--quiet", "--leak-check=full",
-        "--errors-for-leak-kinds=definite", "--log-file=" + log])
-    nginx.start()
-    try:
+    with valgrind_nginx(tmp_path) as nginx:
         a, b = backends("svc-a"), backends("svc-b")
         dead = dead_endpoint()
         table = """
@@ -204,68 +182,48 @@ def test_balancing_and_affinity_under_valgrind(tmp_path, backends):
                 cookies[path] = cookie.split(";", 1)[0]
         assert statuses == {200}
         assert set(cookies) == {"/bal", "/per"}
-    finally:
-        assert nginx.stop() == 0
-
-    with open(log) as f:
-        report = f.read()
-    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
-    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
-                         r"Mismatched free|Syscall param", report), report
 
 
 def test_external_auth_under_valgrind(tmp_path, backends):
     from auth_server import AuthServer
 
-    log = str(tmp_path / "valgrind.log")
-    nginx = Nginx(tmp_path / "state", valgrind=[
-        "valgrind", "--quiet", "--leak-check=full",
-        "--errors-for-leak-kinds=definite", "--log-file=" + log])
-    nginx.start()
-    auth = AuthServer("127.0.0.1", 0, {"t": ("u", False),
-                                       "f": ("v", True)}).start()
-    try:
-        a = backends("svc-a")
-        url = "http://127.0.0.1:%d/oauth2/auth" % auth.port
-        signin = ("auth-signin=https://$host/s?rd=$escaped_request_uri "
-                  "auth-request-redirect=$scheme://$host$request_uri "
-                  "auth-always-set-cookie")
-        nginx.publish("""
-            backend a default/svc-a:80 %s
-            policy p auth-url=%s auth-response-headers=X-Auth-Request-User
-            policy s auth-url=%s %s
-            policy d auth-url=http://%s/
-            route a.example.com Prefix / a default/ing policy=p
-            route a.example.com Prefix /s a default/ing policy=s
-            route a.example.com Prefix /d a default/ing policy=d
-        """ % (endpoint(a), url, url, signin, dead_endpoint()))
-        statuses = set()
-        for i in range(60):
-            path, headers = [
-                ("/", {"Authorization": "Bearer t",
-                       "X-Auth-Request-User": "spoofed"}),
-                ("/", {}),
-                ("/", {"Authorization": "Bearer f"}),
-                ("/s/x?y=1", {}),
-                ("/", {"X-Auth-Test-Status": "500"}),
-                ("/d", {}),
-            ][i % 6]
-            statuses.add(nginx.request(path, host="a.example.com",
-                                       headers=headers).status)
-        assert statuses == {200, 302, 401, 403, 500}
-    finally:
-        auth.stop()
-        assert nginx.stop() == 0
-
-    with open(log) as f:
-        report = f.read()
-    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
-    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
-                         r"Mismatched free|Syscall param", report), report
+    with valgrind_nginx(tmp_path) as nginx:
+        auth = AuthServer("127.0.0.1", 0, {"t": ("u", False),
+                                           "f": ("v", True)}).start()
+        try:
+            a = backends("svc-a")
+            url = "http://127.0.0.1:%d/oauth2/auth" % auth.port
+            signin = ("auth-signin=https://$host/s?rd=$escaped_request_uri "
+                      "auth-request-redirect=$scheme://$host$request_uri "
+                      "auth-always-set-cookie")
+            nginx.publish("""
+                backend a default/svc-a:80 %s
+                policy p auth-url=%s auth-response-headers=X-Auth-Request-User
+                policy s auth-url=%s %s
+                policy d auth-url=http://%s/
+                route a.example.com Prefix / a default/ing policy=p
+                route a.example.com Prefix /s a default/ing policy=s
+                route a.example.com Prefix /d a default/ing policy=d
+            """ % (endpoint(a), url, url, signin, dead_endpoint()))
+            statuses = set()
+            for i in range(60):
+                path, headers = [
+                    ("/", {"Authorization": "Bearer t",
+                           "X-Auth-Request-User": "spoofed"}),
+                    ("/", {}),
+                    ("/", {"Authorization": "Bearer f"}),
+                    ("/s/x?y=1", {}),
+                    ("/", {"X-Auth-Test-Status": "500"}),
+                    ("/d", {}),
+                ][i % 6]
+                statuses.add(nginx.request(path, host="a.example.com",
+                                           headers=headers).status)
+            assert statuses == {200, 302, 401, 403, 500}
+        finally:
+            auth.stop()
 
 
 def test_protocols_and_custom_errors_under_valgrind(tmp_path, backends):
-    log = str(tmp_path / "valgrind.log")
     crt, key = str(tmp_path / "b.crt"), str(tmp_path / "b.key")
     subprocess.run(["openssl", "req", "-x509", "-nodes", "-days", "2",
                     "-newkey", "ec", "-pkeyopt",
@@ -276,67 +234,54 @@ def test_protocols_and_custom_errors_under_valgrind(tmp_path, backends):
     ctx.load_cert_chain(crt, key)
     secure = EchoServer("127.0.0.1", 0, "secure", tls=ctx).start()
     g = GrpcEcho("127.0.0.1", 0, "grpc").start()
-    nginx = Nginx(tmp_path / "state", valgrind=[
-        "valgrind", "--quiet", "--leak-check=full",
-        "--errors-for-leak-kinds=definite", "--log-file=" + log])
-    nginx.start()
     try:
-        a, e = backends("app"), backends("errors")
-        nginx.publish("""
-            backend a default/app:80 %s
-            backend e default/errors:80 %s
-            backend s default/secure:443 %s
-            backend g default/grpc:50051 127.0.0.1:%d
-            backend n default/none:80 !no-endpoints
-            policy ce custom-errors=404,503 default-backend=e
-            policy bare custom-errors=503
-            policy fb default-backend=e
-            policy tls protocol=HTTPS
-            policy grpc protocol=GRPC
-            route a.example.com Prefix / a default/ing policy=ce
-            route b.example.com Prefix / a default/ing policy=bare
-            route n.example.com Prefix / n default/ing policy=fb
-            route s.example.com Prefix / s default/ing policy=tls
-            route g.example.com Prefix / g default/ing policy=grpc
-        """ % (endpoint(a), endpoint(e), endpoint(secure), g.port))
-        statuses = set()
-        for i in range(60):
-            path, host = [("/__status/404", "a.example.com"),
-                          ("/__status/500", "a.example.com"),
-                          ("/__status/503", "b.example.com"),
-                          ("/", "n.example.com"),
-                          ("/", "s.example.com")][i % 5]
-            statuses.add(nginx.request(path, host=host).status)
-        assert statuses == {200, 500, 503}
-        with open(tmp_path / "state" / "tls" / "default.crt", "rb") as f:
-            creds = grpc.ssl_channel_credentials(root_certificates=f.read())
-        with grpc.secure_channel(
-                "127.0.0.1:%d" % nginx.https_port, creds,
-                options=[("grpc.ssl_target_name_override", "shmingress test"),
-                         ("grpc.default_authority", "g.example.com")]) as ch:
-            for _ in range(5):
-                assert ch.unary_unary("/echo.Echo/Unary")(b"v", timeout=60)
+        with valgrind_nginx(tmp_path) as nginx:
+            a, e = backends("app"), backends("errors")
+            nginx.publish("""
+                backend a default/app:80 %s
+                backend e default/errors:80 %s
+                backend s default/secure:443 %s
+                backend g default/grpc:50051 127.0.0.1:%d
+                backend n default/none:80 !no-endpoints
+                policy ce custom-errors=404,503 default-backend=e
+                policy bare custom-errors=503
+                policy fb default-backend=e
+                policy tls protocol=HTTPS
+                policy grpc protocol=GRPC
+                route a.example.com Prefix / a default/ing policy=ce
+                route b.example.com Prefix / a default/ing policy=bare
+                route n.example.com Prefix / n default/ing policy=fb
+                route s.example.com Prefix / s default/ing policy=tls
+                route g.example.com Prefix / g default/ing policy=grpc
+            """ % (endpoint(a), endpoint(e), endpoint(secure), g.port))
+            statuses = set()
+            for i in range(60):
+                path, host = [("/__status/404", "a.example.com"),
+                              ("/__status/500", "a.example.com"),
+                              ("/__status/503", "b.example.com"),
+                              ("/", "n.example.com"),
+                              ("/", "s.example.com")][i % 5]
+                statuses.add(nginx.request(path, host=host).status)
+            assert statuses == {200, 500, 503}
+            ca = (tmp_path / "state" / "tls" / "default.crt").read_bytes()
+            creds = grpc.ssl_channel_credentials(root_certificates=ca)
+            with grpc.secure_channel(
+                    "127.0.0.1:%d" % nginx.https_port, creds,
+                    options=[("grpc.ssl_target_name_override",
+                              "shmingress test"),
+                             ("grpc.default_authority",
+                              "g.example.com")]) as ch:
+                for _ in range(5):
+                    assert ch.unary_unary("/echo.Echo/Unary")(b"v", timeout=60)
     finally:
-        assert nginx.stop() == 0
         secure.stop()
         g.stop()
-
-    with open(log) as f:
-        report = f.read()
-    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
-    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
-                         r"Mismatched free|Syscall param", report), report
 
 
 def test_client_address_under_valgrind(tmp_path, backends):
     import http.client
 
-    log = str(tmp_path / "valgrind.log")
-    nginx = Nginx(tmp_path / "state", valgrind=[
-        "valgrind", "--quiet", "--leak-check=full",
-        "--errors-for-leak-kinds=definite", "--log-file=" + log])
-    nginx.start()
-    try:
+    with valgrind_nginx(tmp_path) as nginx:
         a = backends("svc-a")
         nginx.publish("""
             backend a default/svc-a:80 %s
@@ -360,11 +305,3 @@ def test_client_address_under_valgrind(tmp_path, backends):
         finally:
             conn.close()
         assert statuses == {200, 403}
-    finally:
-        assert nginx.stop() == 0
-
-    with open(log) as f:
-        report = f.read()
-    assert not re.search(r"ngx_http_shmingress|\btbl_", report), report
-    assert not re.search(r"Invalid (read|write|free)|uninitialised|"
-                         r"Mismatched free|Syscall param", report), report
