@@ -506,20 +506,8 @@ ngx_http_shmingress_extauth_unauthorized(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Location");
-    h->value = url;
-    h->lowcase_key = (u_char *) "location";
-
-    ngx_http_clear_location(r);
-    r->headers_out.location = h;
-
-    return NGX_HTTP_MOVED_TEMPORARILY;
+    return ngx_http_shmingress_redirect(r, NGX_HTTP_MOVED_TEMPORARILY, &url,
+                                        0);
 }
 
 

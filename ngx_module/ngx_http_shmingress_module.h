@@ -254,6 +254,8 @@ ngx_int_t ngx_http_shmingress_redirect_www(ngx_http_request_t *r,
 ngx_int_t ngx_http_shmingress_rewrite(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
     const tbl_route *route);
+ngx_int_t ngx_http_shmingress_redirect(ngx_http_request_t *r, ngx_uint_t code,
+    ngx_str_t *url, ngx_uint_t relative);
 
 #if (NGX_HTTP_SSL)
 ngx_int_t ngx_http_shmingress_ssl_add_variables(ngx_conf_t *cf);

@@ -24,8 +24,6 @@
 #include "ngx_http_shmingress_module.h"
 
 
-static ngx_int_t ngx_http_shmingress_redirect(ngx_http_request_t *r,
-    ngx_uint_t code, ngx_str_t *url, ngx_uint_t relative);
 static ngx_int_t ngx_http_shmingress_app_root(ngx_http_request_t *r,
     const tbl_view *v, const tbl_policy *pol);
 static ngx_int_t ngx_http_shmingress_rewrite_uri(ngx_http_request_t *r,
@@ -145,11 +143,12 @@ ngx_http_shmingress_redirect_www(ngx_http_request_t *r, const tbl_view *v,
 
 
 /*
- * Answers with a redirect.  nginx makes a Location starting with "/"
- * absolute only through r->headers_out.location, so relative-redirects
- * (ingress-nginx's "absolute_redirect off") leaves that pointer unset.
+ * Answers with a redirect (rewrite's, ssl-redirect's, external auth's
+ * signin).  nginx makes a Location starting with "/" absolute only
+ * through r->headers_out.location, so relative-redirects (ingress-nginx's
+ * "absolute_redirect off") leaves that pointer unset.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_shmingress_redirect(ngx_http_request_t *r, ngx_uint_t code,
     ngx_str_t *url, ngx_uint_t relative)
 {

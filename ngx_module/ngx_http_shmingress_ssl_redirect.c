@@ -51,8 +51,8 @@ ngx_http_shmingress_ssl_redirect(ngx_http_request_t *r, const tbl_view *v,
     size_t              len;
     u_char             *p;
     uint32_t            flags;
+    ngx_str_t           url;
     ngx_uint_t          tls;
-    ngx_table_elt_t    *h;
     const tbl_policy   *pol;
     const tbl_config   *cfg;
 
@@ -102,25 +102,13 @@ ngx_http_shmingress_ssl_redirect(ngx_http_request_t *r, const tbl_view *v,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_clear_location(r);
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Location");
-    h->lowcase_key = NULL;
-    h->value.data = p;
+    url.data = p;
     p = ngx_cpymem(p, "https://", sizeof("https://") - 1);
     p = ngx_cpymem(p, r->headers_in.server.data, r->headers_in.server.len);
     p = ngx_cpymem(p, r->unparsed_uri.data, len);
-    h->value.len = p - h->value.data;
+    url.len = p - url.data;
 
-    r->headers_out.location = h;
-
-    return cfg->http_redirect_code;
+    return ngx_http_shmingress_redirect(r, cfg->http_redirect_code, &url, 0);
 }
 
 
