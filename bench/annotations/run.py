@@ -20,7 +20,6 @@ worker CPU per request, and per-repetition ratios variant / plain.  It
 measures and prints; it asserts nothing.
 """
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
@@ -135,11 +134,8 @@ def print_summary(runs, args):
     rps = bl.ratios(runs, "plain", "rps")
     for v, rs in runs.items():
         print("%-9s %9.0f %9.3f %11.2f %5.0f%%   %-22s %s"
-              % (v, bl.median([r["rps"] for r in rs]),
-                 bl.median([r["p99"] for r in rs]),
-                 bl.median([r["cpu_us_per_req"] for r in rs]),
-                 bl.median([r["worker_busy"] for r in rs]) * 100,
-                 bl.spread(rps[v]), bl.spread(cpu[v])))
+              % ((v,) + bl.medians(rs)
+                 + (bl.spread(rps[v]), bl.spread(cpu[v]))))
     errors = sum(r["socket_errors"] for rs in runs.values() for r in rs)
     if errors:
         print("socket errors: %d" % errors)
@@ -148,12 +144,8 @@ def print_summary(runs, args):
 def main():
     args = bl.parse_wrk_arguments(
         bl.wrk_arguments(__doc__.splitlines()[0]))
-    state = Path(tempfile.mkdtemp(prefix="shmingress-bench-ann-",
-                                  dir="/dev/shm"))
-    try:
-        print_summary(run(state, args), args)
-    finally:
-        bl.remove_state(state)
+    print_summary(bl.in_state("shmingress-bench-ann-",
+                              lambda state: run(state, args)), args)
 
 
 if __name__ == "__main__":

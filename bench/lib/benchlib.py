@@ -20,6 +20,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -404,18 +405,35 @@ def only_worker(proc):
                        % nginx_workers(proc.pid))
 
 
-def measure_worker(port, worker, script, request_list, args, cpus):
+def measure_worker(port, worker, script, request_list, args, cpus,
+                   proxy_cpu=None):
     """A warm-up wrk run, then a measured one; adds the worker's CPU per
     request and busy share to wrk's results.  args has warmup, duration
-    and connections."""
+    and connections.  With proxy_cpu (the one CPU the proxy runs on, cpus
+    the one wrk runs on) it also adds how busy wrk's CPU was
+    (cpu_generator) and the share of the proxy's CPU that other processes
+    took (cpu_other)."""
     run_wrk(port, script, request_list, args.warmup, args.connections,
             cpus=cpus)
     t0, wall0 = cpu_ticks(worker), time.monotonic()
+    if proxy_cpu is not None:
+        gen0, (busy0, total0) = cpu_times(int(cpus)), cpu_times(proxy_cpu)
     res = run_wrk(port, script, request_list, args.duration,
                   args.connections, cpus=cpus)
-    cpu_s = (cpu_ticks(worker) - t0) / CLK_TCK
+    t1, wall1 = cpu_ticks(worker), time.monotonic()
+    cpu_s = (t1 - t0) / CLK_TCK
     res["cpu_us_per_req"] = cpu_s * 1e6 / max(1, res["requests"])
-    res["worker_busy"] = cpu_s / (time.monotonic() - wall0)
+    res["worker_busy"] = cpu_s / (wall1 - wall0)
+    if proxy_cpu is not None:
+        busy1, total1 = cpu_times(proxy_cpu)
+        gen1 = cpu_times(int(cpus))
+        res["cpu_generator"] = ((gen1[0] - gen0[0])
+                                / max(1, gen1[1] - gen0[1]))
+        # Below ~90% the worker was not the bottleneck: either the
+        # generator was, or other processes took the proxy's CPU.
+        res["cpu_other"] = max(0.0, (busy1 - busy0)
+                               / max(1, total1 - total0)
+                               - res["worker_busy"])
     return res
 
 
@@ -438,6 +456,14 @@ def ratios(runs, base, key):
     """Per-repetition ratios of key, each variant's run / base's run."""
     return {v: [r[key] / b[key] for r, b in zip(rs, runs[base])]
             for v, rs in runs.items()}
+
+
+def medians(rs):
+    """Medians over a variant's runs: req/s, p99 ms, worker CPU us per
+    request and worker busy %."""
+    return (median([r["rps"] for r in rs]), median([r["p99"] for r in rs]),
+            median([r["cpu_us_per_req"] for r in rs]),
+            median([r["worker_busy"] for r in rs]) * 100)
 
 
 def spread(values):
@@ -483,6 +509,16 @@ def parse_wrk_arguments(ap):
     if not args.no_build:
         build(args.build_dir)
     return args
+
+
+def in_state(prefix, fn):
+    """fn(state) with a fresh state directory in /dev/shm, removed after
+    (see remove_state); returns what fn returned."""
+    state = Path(tempfile.mkdtemp(prefix=prefix, dir="/dev/shm"))
+    try:
+        return fn(state)
+    finally:
+        remove_state(state)
 
 
 def remove_state(state):

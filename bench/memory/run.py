@@ -80,10 +80,8 @@ def churn(state, n_rules, publications, build_dir, warm_s):
     port = ports["http"]
     backend = shm = None
     try:
-        backend = bl.start_nginx(bl.write_backend_conf(state / "backend",
-                                                       backend_port),
-                                 state / "backend.log")
-        bl.wait_port(backend_port, proc=backend)
+        backend = bl.start_backend(state / "backend", backend_port,
+                                   state / "backend.log", None)
         manifests = bl.write_cluster(state / "manifests", n_rules,
                                      backend_port)
         requests = state / "requests.txt"

@@ -112,10 +112,8 @@ def main():
     backend = shm = None
     changes = []
     try:
-        backend = bl.start_nginx(bl.write_backend_conf(state / "backend",
-                                                       backend_port),
-                                 state / "backend.log")
-        bl.wait_port(backend_port, proc=backend)
+        backend = bl.start_backend(state / "backend", backend_port,
+                                   state / "backend.log", None)
         manifests = bl.write_cluster(state / "manifests", args.rules,
                                      backend_port)
         staging = state / "staging"

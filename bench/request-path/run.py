@@ -20,7 +20,6 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
@@ -149,24 +148,8 @@ def sanity_check(name, port, n_rules):
 
 
 def measure(name, port, worker, request_list, args):
-    bl.run_wrk(port, LUA, request_list, args.warmup, args.connections,
-               cpus=str(GENERATOR_CPU))
-    t0, wall0 = bl.cpu_ticks(worker), time.monotonic()
-    gen0 = bl.cpu_times(GENERATOR_CPU)
-    busy0, total0 = bl.cpu_times(PROXY_CPU)
-    res = bl.run_wrk(port, LUA, request_list, args.duration,
-                     args.connections, cpus=str(GENERATOR_CPU))
-    t1, wall1 = bl.cpu_ticks(worker), time.monotonic()
-    busy1, total1 = bl.cpu_times(PROXY_CPU)
-    gen1 = bl.cpu_times(GENERATOR_CPU)
-    res["cpu_generator"] = (gen1[0] - gen0[0]) / max(1, gen1[1] - gen0[1])
-    cpu_s = (t1 - t0) / bl.CLK_TCK
-    res["cpu_us_per_req"] = cpu_s * 1e6 / max(1, res["requests"])
-    # Below ~90% the worker was not the bottleneck: either the generator
-    # was, or other processes took the proxy's CPU ("other").
-    res["worker_busy"] = cpu_s / (wall1 - wall0)
-    res["cpu_other"] = max(0.0, (busy1 - busy0) / max(1, total1 - total0)
-                           - res["worker_busy"])
+    res = bl.measure_worker(port, worker, LUA, request_list, args,
+                            str(GENERATOR_CPU), proxy_cpu=PROXY_CPU)
     bl.log("  %-10s %8.0f req/s  p50 %6.3f ms  p99 %6.3f ms  "
            "cpu %5.1f us/req  worker busy %3.0f%%  other %3.0f%%  "
            "generator cpu %3.0f%%  non-2xx %d  socket errors %d"

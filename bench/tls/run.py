@@ -239,11 +239,9 @@ def main():
         bl.build(args.build_dir)
     work = Path(tempfile.mkdtemp(prefix="shmingress-bench-tls-"))
     backend_port = bl.free_port()
-    backend = bl.start_nginx(bl.write_backend_conf(work / "backend",
-                                                   backend_port),
-                             work / "backend.log", cpus=GENERATOR_CPU)
+    backend = bl.start_backend(work / "backend", backend_port,
+                               work / "backend.log", GENERATOR_CPU)
     try:
-        bl.wait_port(backend_port, proc=backend)
         bl.log("generating %d certificates" % args.certs)
         certs = make_certs(work / "certs", args.certs)
         print("%-6s %14s %14s %7s %16s" % ("key", "shmingress hs/s",
