@@ -87,15 +87,10 @@ def write_manifests(dir_, backend_port):
 
 def run(state, args):
     backend_port = bl.free_port()
-    backend = bl.start_backend(state / "backend", backend_port,
-                               state / "backend.out", str(GENERATOR_CPU))
-    shm = None
-    try:
-        write_manifests(state / "manifests", backend_port)
-        ports = bl.proxy_ports()
-        shm = bl.start_shmingress(state / "shmingress", state / "manifests",
-                                  ports, args.build_dir, workers=1,
-                                  cpus=str(PROXY_CPU))
+    with bl.shmingress_over_backend(
+            state, args.build_dir, backend_port,
+            lambda d: write_manifests(d, backend_port), PROXY_CPU,
+            GENERATOR_CPU) as (ports, shm):
         bl.wait_serving(ports["http"], host("plain"), shm, path="/api")
         lists = {}
         for variant, (_, _, _, target, status) in VARIANTS.items():
@@ -117,9 +112,6 @@ def run(state, args):
             return r
 
         runs = bl.measure_rotated(list(VARIANTS), args.reps, measure)
-    finally:
-        bl.stop(shm)
-        bl.stop(backend)
     return runs
 
 

@@ -91,15 +91,10 @@ def request_line(variant, password):
 
 def run(state, args):
     backend_port = bl.free_port()
-    backend = bl.start_backend(state / "backend", backend_port,
-                               state / "backend.out", str(GENERATOR_CPU))
-    shm = None
-    try:
-        write_manifests(state / "manifests", backend_port)
-        ports = bl.proxy_ports()
-        shm = bl.start_shmingress(state / "shmingress", state / "manifests",
-                                  ports, args.build_dir, workers=1,
-                                  cpus=str(PROXY_CPU))
+    with bl.shmingress_over_backend(
+            state, args.build_dir, backend_port,
+            lambda d: write_manifests(d, backend_port), PROXY_CPU,
+            GENERATOR_CPU) as (ports, shm):
         bl.wait_serving(ports["http"], host("plain"), shm, path="/api")
         lists = {}
         for variant, (_, password, status) in VARIANTS.items():
@@ -126,9 +121,6 @@ def run(state, args):
 
         runs = bl.measure_rotated([v for v in VARIANTS if v != SLOW],
                                   args.reps, measure, last=[SLOW])
-    finally:
-        bl.stop(shm)
-        bl.stop(backend)
     return runs
 
 

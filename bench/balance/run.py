@@ -99,15 +99,10 @@ def request_lists(state, port):
 
 def run(state, args):
     backend_ports = [bl.free_port() for _ in range(ENDPOINTS)]
-    backend = bl.start_backend(state / "backend", backend_ports,
-                               state / "backend.out", str(GENERATOR_CPU))
-    shm = None
-    try:
-        write_manifests(state / "manifests", backend_ports)
-        ports = bl.proxy_ports()
-        shm = bl.start_shmingress(state / "shmingress", state / "manifests",
-                                  ports, args.build_dir, workers=1,
-                                  cpus=str(PROXY_CPU))
+    with bl.shmingress_over_backend(
+            state, args.build_dir, backend_ports,
+            lambda d: write_manifests(d, backend_ports), PROXY_CPU,
+            GENERATOR_CPU) as (ports, shm):
         bl.wait_serving(ports["http"], host("plain"), shm, path=TARGET)
         lists = request_lists(state, ports["http"])
         worker = bl.only_worker(shm)
@@ -122,9 +117,6 @@ def run(state, args):
             return r
 
         runs = bl.measure_rotated(list(VARIANTS), args.reps, measure)
-    finally:
-        bl.stop(shm)
-        bl.stop(backend)
     return runs
 
 

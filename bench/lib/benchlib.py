@@ -11,6 +11,7 @@ varies between runs.  Benchmarks are not tests: nothing here asserts
 performance, it measures and prints.
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -550,6 +551,29 @@ def start_shmingress(state, manifests, ports, build_dir, workers=1,
             str(ports["status"]), "--state-dir", str(state), "--build-dir",
             str(build_dir), "--workers", str(workers)]
     return spawn(args, state / "run-local.log", cpus=cpus)
+
+
+@contextlib.contextmanager
+def shmingress_over_backend(state, build_dir, backend_ports,
+                            write_manifests, proxy_cpu, generator_cpu):
+    """The stock backend on backend_ports (on generator_cpu) and one
+    shmingress with one worker on proxy_cpu, serving what
+    write_manifests(directory) writes; yields (proxy ports, shmingress
+    process) and stops both after."""
+    state = Path(state)
+    backend = start_backend(state / "backend", backend_ports,
+                            state / "backend.out", str(generator_cpu))
+    shm = None
+    try:
+        write_manifests(state / "manifests")
+        ports = proxy_ports()
+        shm = start_shmingress(state / "shmingress", state / "manifests",
+                               ports, build_dir, workers=1,
+                               cpus=str(proxy_cpu))
+        yield ports, shm
+    finally:
+        stop(shm)
+        stop(backend)
 
 
 def wait_serving(port, host, proc, timeout=120.0, path="/exact"):
