@@ -147,9 +147,7 @@ str(fixture *f, tbl_str s)
 static void
 setup(fixture *f, const char *configmap_load_balance)
 {
-    fx_init(f);
-    fx_our_class(f, "shmingress", 1);
-    fx_service(f, "default", "a", "", 80, 8080, "10.0.0.1");
+    fx_init_service_a(f);
     fx_service(f, "default", "b", "", 80, 8080, "10.0.0.2");
     if (configmap_load_balance != NULL) {
         f->cfg.configmap = "ops/settings";
@@ -169,33 +167,23 @@ test_policy_precedence(void **state)
 
     (void)state;
     setup(&f, "ewma");
-    fx_ingress(
-        &f, "default", "sticky", NULL,
-        "'annotations':{'" NG "affinity':'cookie','" NG
-        "upstream-hash-by':'$request_uri','" NG
-        "session-cookie-samesite':'Strict','" NG
-        "session-cookie-max-age':'60','" NG
-        "session-cookie-secure':'true','" NG
-        "session-cookie-change-on-failure':'true'}",
-        FX_RULES(FX_RULE("s.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(
-        &f, "default", "hashed", NULL,
-        "'annotations':{'" NG "upstream-hash-by':'$remote_addr','" NG
-        "load-balance':'round_robin'}",
-        FX_RULES(FX_RULE("h.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(
-        &f, "default", "subset", NULL,
-        "'annotations':{'" NG "upstream-hash-by':'$arg_u','" NG
-        "upstream-hash-by-subset':'true'}",
-        FX_RULES(FX_RULE("u.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(
-        &f, "default", "rr", NULL,
-        "'annotations':{'" NG "load-balance':'round_robin'}",
-        FX_RULES(FX_RULE("r.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(
-        &f, "default", "other", NULL,
-        "'annotations':{'" NG "x-forwarded-prefix':'/x'}",
-        FX_RULES(FX_RULE("o.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_annotated_ingress(&f, "sticky", "s.example",
+                         "'" NG "affinity':'cookie','" NG
+                         "upstream-hash-by':'$request_uri','" NG
+                         "session-cookie-samesite':'Strict','" NG
+                         "session-cookie-max-age':'60','" NG
+                         "session-cookie-secure':'true','" NG
+                         "session-cookie-change-on-failure':'true'");
+    fx_annotated_ingress(&f, "hashed", "h.example",
+                         "'" NG "upstream-hash-by':'$remote_addr','" NG
+                         "load-balance':'round_robin'");
+    fx_annotated_ingress(&f, "subset", "u.example",
+                         "'" NG "upstream-hash-by':'$arg_u','" NG
+                         "upstream-hash-by-subset':'true'");
+    fx_annotated_ingress(&f, "rr", "r.example",
+                         "'" NG "load-balance':'round_robin'");
+    fx_annotated_ingress(&f, "other", "o.example",
+                         "'" NG "x-forwarded-prefix':'/x'");
     fx_ingress(
         &f, "default", "plain", NULL, "",
         FX_RULES(FX_RULE("p.example", FX_PATH("/", "Prefix", "a", 80))));

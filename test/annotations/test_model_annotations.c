@@ -14,9 +14,7 @@
 static void
 setup(fixture *f)
 {
-    fx_init(f);
-    fx_our_class(f, "shmingress", 1);
-    fx_service(f, "default", "a", "", 80, 8080, "10.0.0.1");
+    fx_init_service_a(f);
     fx_service(f, "default", "b", "", 80, 8080, "10.0.0.2");
 }
 

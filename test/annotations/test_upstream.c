@@ -108,17 +108,14 @@ test_policy_carries_resolved_values(void **state)
     const tbl_policy *p;
 
     (void)state;
-    fx_init(&f);
-    fx_our_class(&f, "shmingress", 1);
-    fx_service(&f, "default", "a", "", 80, 8080, "10.0.0.1");
-    fx_ingress(&f, "default", "slow", NULL,
-               "'annotations':{'" NG "proxy-read-timeout':'3','" NG
-               "proxy-next-upstream':'off','" NG "upstream-vhost':'in.example',"
-               "'" NG "proxy-buffering':'on','" NG "proxy-body-size':'0'}",
-               FX_RULES(FX_RULE("s.example", FX_PATH("/", "Prefix", "a", 80))));
-    fx_ingress(&f, "default", "rewritten", NULL,
-               "'annotations':{'" NG "x-forwarded-prefix':'/x'}",
-               FX_RULES(FX_RULE("r.example", FX_PATH("/", "Prefix", "a", 80))));
+    fx_init_service_a(&f);
+    fx_annotated_ingress(
+        &f, "slow", "s.example",
+        "'" NG "proxy-read-timeout':'3','" NG "proxy-next-upstream':'off','" NG
+        "upstream-vhost':'in.example',"
+        "'" NG "proxy-buffering':'on','" NG "proxy-body-size':'0'");
+    fx_annotated_ingress(&f, "rewritten", "r.example",
+                         "'" NG "x-forwarded-prefix':'/x'");
     fx_ingress(&f, "default", "plain", NULL, "",
                FX_RULES(FX_RULE("p.example", FX_PATH("/", "Prefix", "a", 80))));
     fx_build(&f);

@@ -7,8 +7,11 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "backends"))
 
 from kubetest import CONTROLLER, Controller, StandIn  # noqa: E402
+from ports import free_port  # noqa: E402
 
 
 def pytest_configure(config):
@@ -24,7 +27,10 @@ def cert_dir(tmp_path_factory):
 
 @pytest.fixture
 def api(cert_dir):
-    with StandIn(tls=True, cert_dir=cert_dir, bookmark_interval=1.0) as s:
+    # restart() binds the same port again: it must not be one that an
+    # outgoing connection can take meanwhile
+    with StandIn(port=free_port(), tls=True, cert_dir=cert_dir,
+                 bookmark_interval=1.0) as s:
         yield s
 
 

@@ -38,8 +38,10 @@ def cert_dir(tmp_path_factory):
 
 @pytest.fixture
 def api(cert_dir):
-    with kubetest.StandIn(tls=True, cert_dir=cert_dir,
-                          bookmark_interval=1.0) as s:
+    # restart() binds the same port again: it must not be one that an
+    # outgoing connection can take meanwhile
+    with kubetest.StandIn(port=harness.free_port(), tls=True,
+                          cert_dir=cert_dir, bookmark_interval=1.0) as s:
         yield s
 
 
