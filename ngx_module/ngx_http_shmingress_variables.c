@@ -243,4 +243,3 @@ ngx_http_shmingress_variable_route_id(ngx_http_request_t *r,
 
     return NGX_OK;
 }
-
