@@ -10,6 +10,8 @@ else is loaded exactly as written.  It holds no test of its own.
 import http.client
 import re
 
+import pytest
+
 import harness as h
 
 EXAMPLES = h.SOURCE_DIR / "examples"
@@ -57,6 +59,16 @@ def start_demo(clusters, *files, extra=(), **cluster_args):
     c.expect("shop.example.com", "/api/items", "service:api",
              deadline=h.START_DEADLINE)
     return c
+
+
+def demo_fixture(*files):
+    """A module-scoped `cluster` fixture (assign it to `cluster` in a test
+    module): start_demo with the given files, shared by the module's
+    tests."""
+    @pytest.fixture(scope="module")
+    def cluster(module_clusters):
+        return start_demo(module_clusters, *files)
+    return cluster
 
 
 def write_example(cluster, name, text=None):

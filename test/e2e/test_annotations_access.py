@@ -15,9 +15,7 @@ ALLOW, LEGACY, DENY, STAFF = ("allow.example.com", "legacy.example.com",
                               "deny.example.com", "staff.example.com")
 
 
-@pytest.fixture(scope="module")
-def cluster(module_clusters):
-    return d.start_demo(module_clusters, FILE)
+cluster = d.demo_fixture(FILE)
 
 
 def outcome_from(cluster, source, host):

@@ -22,9 +22,7 @@ CORS_HEADERS = ("Access-Control-Allow-Origin",
                 "Access-Control-Expose-Headers", "Access-Control-Max-Age")
 
 
-@pytest.fixture(scope="module")
-def cluster(module_clusters):
-    return d.start_demo(module_clusters, FILE)
+cluster = d.demo_fixture(FILE)
 
 
 def preflight(cluster, host, origin):

@@ -94,9 +94,7 @@ def assert_examples_served(c):
     c.expect("private.example.com", "/", "401")
 
 
-@pytest.fixture(scope="module")
-def cluster(module_clusters):
-    return d.start_demo(module_clusters, *EXAMPLE_FILES)
+cluster = d.demo_fixture(*EXAMPLE_FILES)
 
 
 @pytest.mark.parametrize("name", list(INVALID))

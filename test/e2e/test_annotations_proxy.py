@@ -20,9 +20,7 @@ FILE = "proxy-settings.yaml"
 SLEEP = [("X-Echo-Sleep", "2.5")]
 
 
-@pytest.fixture(scope="module")
-def cluster(module_clusters):
-    return d.start_demo(module_clusters, FILE)
+cluster = d.demo_fixture(FILE)
 
 
 def post_chunked(cluster, host, target, body):

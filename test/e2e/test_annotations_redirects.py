@@ -21,9 +21,7 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def cluster(module_clusters):
-    return d.start_demo(module_clusters, FILE)
+cluster = d.demo_fixture(FILE)
 
 
 @pytest.mark.parametrize("target,code,location", CASES)

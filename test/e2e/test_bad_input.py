@@ -14,6 +14,7 @@ import time
 import pytest
 
 import harness as h
+import demo_examples as d
 
 P, E = "Prefix", "Exact"
 
@@ -23,15 +24,10 @@ def app_ingress(name, host, target="/", path_type=P, svc=None):
                                                 svc or name))])
 
 
-def log_lines_matching(cluster, *needles):
-    return [line for line in cluster.logs().splitlines()
-            if all(n in line for n in needles)]
-
-
 def wait_for_log(cluster, what, *needles, deadline=h.DEADLINE):
     end = time.monotonic() + deadline
     while time.monotonic() < end:
-        lines = log_lines_matching(cluster, *needles)
+        lines = d.log_lines(cluster, *needles)
         if lines:
             return lines
         time.sleep(0.05)
@@ -146,7 +142,7 @@ def test_invalid_ingress_is_skipped_and_named(invalid_cluster, variant):
     c.expect("valid-" + host, "/", "404")
     c.expect("fine.test", "/", "service:fine")
     obj, field = "default/invalid-" + variant, INVALID[variant][1]
-    lines = log_lines_matching(c, obj)
+    lines = d.log_lines(c, obj)
     # The object's own name may contain the field's name: look past it.
     assert any(field in line.replace(obj, "") for line in lines), \
         "no log line names %s and the field %s: %s" % (obj, field, lines)
@@ -188,7 +184,7 @@ def test_corrupt_table_is_refused_and_old_routes_kept(clusters, kind):
     lines = wait_for_log(c, "nginx reports the bad table", bad_name)
     for _ in range(100):
         c.outcome("app.test", "/")
-    lines = log_lines_matching(c, bad_name)
+    lines = d.log_lines(c, bad_name)
     assert 1 <= len(lines) <= len(workers), \
         "logged once per worker at most: %s" % lines
     assert c.worker_pids() == workers
