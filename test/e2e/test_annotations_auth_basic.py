@@ -7,7 +7,6 @@ Secret back -> 200 again, all without an nginx reload; auth-map users.
 
 import base64
 
-import harness as h
 import demo_examples as d
 
 FILE = "auth-basic.yaml"
