@@ -2,7 +2,8 @@
 # Builds the table fuzzers and the basic-auth Secret fuzzer (clang,
 # libFuzzer + ASan + UBSan), writes fresh seed corpora and runs each
 # target for SECONDS seconds.  Used by the fuzz_smoke test; run it by
-# hand with a larger SECONDS for a real campaign.  Usage: run-fuzz.sh CMAKE BUILD_DIR FUZZ_BUILD_DIR [SECONDS]
+# hand with a larger SECONDS for a real campaign.
+# Usage: run-fuzz.sh CMAKE BUILD_DIR FUZZ_BUILD_DIR [SECONDS]
 set -eu
 cmake=$1
 build=$2
