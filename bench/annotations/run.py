@@ -134,10 +134,7 @@ def print_summary(runs, args):
 
 
 def main():
-    args = bl.parse_wrk_arguments(
-        bl.wrk_arguments(__doc__.splitlines()[0]))
-    print_summary(bl.in_state("shmingress-bench-ann-",
-                              lambda state: run(state, args)), args)
+    bl.variant_bench_main(__doc__, "shmingress-bench-ann-", run, print_summary)
 
 
 if __name__ == "__main__":

@@ -141,10 +141,7 @@ def print_summary(runs, args):
 
 
 def main():
-    args = bl.parse_wrk_arguments(
-        bl.wrk_arguments(__doc__.splitlines()[0]))
-    print_summary(bl.in_state("shmingress-bench-auth-",
-                              lambda state: run(state, args)), args)
+    bl.variant_bench_main(__doc__, "shmingress-bench-auth-", run, print_summary)
 
 
 if __name__ == "__main__":

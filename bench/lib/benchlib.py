@@ -512,6 +512,14 @@ def parse_wrk_arguments(ap):
     return args
 
 
+def variant_bench_main(doc, prefix, run, print_summary):
+    """The main of a variant bench: the wrk options (described by doc's
+    first line), a fresh state directory named prefix..., run(state,
+    args) in it, then print_summary(runs, args)."""
+    args = parse_wrk_arguments(wrk_arguments(doc.splitlines()[0]))
+    print_summary(in_state(prefix, lambda state: run(state, args)), args)
+
+
 def in_state(prefix, fn):
     """fn(state) with a fresh state directory in /dev/shm, removed after
     (see remove_state); returns what fn returned."""
