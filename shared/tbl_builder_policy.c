@@ -537,20 +537,22 @@ nomem:
 void
 tbl_config_spec_defaults(tbl_config_spec *spec)
 {
+    const tbl_config *d = &tbl_config_defaults;
+
     memset(spec, 0, sizeof(*spec));
-    spec->flags = TBL_CFG_HSTS | TBL_CFG_HSTS_INCLUDE_SUBDOMAINS
-                  | TBL_CFG_SSL_REDIRECT;
-    spec->http_redirect_code = 308;
-    spec->limit_req_status_code = 503;
-    spec->limit_conn_status_code = 503;
-    spec->load_balance = TBL_LB_ROUND_ROBIN;
-    spec->hsts_max_age = 31536000;
-    spec->connect_timeout_ms = 5000;
-    spec->send_timeout_ms = 60000;
-    spec->read_timeout_ms = 60000;
-    spec->next_upstream = TBL_NEXT_ERROR | TBL_NEXT_TIMEOUT;
-    spec->next_upstream_tries = 3;
-    spec->body_size_max = 1024 * 1024;
+    spec->flags = d->flags;
+    spec->http_redirect_code = d->http_redirect_code;
+    spec->limit_req_status_code = d->limit_req_status_code;
+    spec->limit_conn_status_code = d->limit_conn_status_code;
+    spec->load_balance = d->load_balance;
+    spec->hsts_max_age = d->hsts_max_age;
+    spec->connect_timeout_ms = d->connect_timeout_ms;
+    spec->send_timeout_ms = d->send_timeout_ms;
+    spec->read_timeout_ms = d->read_timeout_ms;
+    spec->next_upstream = d->next_upstream;
+    spec->next_upstream_tries = d->next_upstream_tries;
+    spec->next_upstream_timeout_ms = d->next_upstream_timeout_ms;
+    spec->body_size_max = d->body_size_max;
     spec->forwarded_for_header = "X-Forwarded-For";
     spec->no_tls_redirect_locations = "/.well-known/acme-challenge";
 }

@@ -266,6 +266,11 @@ tbl_slot_find(const tbl_slot *slots, uint32_t cap, const char *strings,
  */
 int tbl_cidr_order(const tbl_cidr *a, const tbl_cidr *b);
 
+/* The numbers of ingress-nginx's ConfigMap defaults, in one place: what
+ * tbl_view_config gives a table without CONFIG, and where
+ * tbl_config_spec_defaults starts. */
+extern const tbl_config tbl_config_defaults;
+
 /* Whether the 16-byte addr of the given family lies inside net. */
 int tbl_cidr_holds(const tbl_cidr *net, const uint8_t *addr,
                    unsigned family);

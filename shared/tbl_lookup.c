@@ -500,10 +500,11 @@ tbl_lookup_cert(const tbl_view *v, const char *sni, size_t len)
 }
 
 /*
- * A table without CONFIG gets the numbers of tbl_config_spec_defaults;
- * its strings are all empty (offset 0 is "" in every pool).
+ * A table without CONFIG gets these; tbl_config_spec_defaults starts
+ * from the same numbers.  The strings are all empty (offset 0 is "" in
+ * every pool).
  */
-static const tbl_config tbl_default_config = {
+const tbl_config tbl_config_defaults = {
     .flags = TBL_CFG_HSTS | TBL_CFG_HSTS_INCLUDE_SUBDOMAINS
              | TBL_CFG_SSL_REDIRECT,
     .http_redirect_code = 308,
@@ -522,5 +523,5 @@ static const tbl_config tbl_default_config = {
 const tbl_config *
 tbl_view_config(const tbl_view *v)
 {
-    return v->config != NULL ? v->config : &tbl_default_config;
+    return v->config != NULL ? v->config : &tbl_config_defaults;
 }

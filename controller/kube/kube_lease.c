@@ -550,12 +550,6 @@ kube_lease_start(kube_lease *l)
     return ctl_timer_arm(l->timer, 0, 0);
 }
 
-bool
-kube_lease_leading(const kube_lease *l)
-{
-    return l != NULL && l->leading;
-}
-
 static void
 kube_lease_released(kube_request *req, const kube_response *resp, void *data)
 {

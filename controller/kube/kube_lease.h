@@ -66,8 +66,6 @@ void kube_lease_free(kube_lease *l);
 /* Makes the first attempt at once; -1 when a timer cannot be armed. */
 int kube_lease_start(kube_lease *l);
 
-bool kube_lease_leading(const kube_lease *l);
-
 /*
  * Stops electing for good.  A leader writes the Lease free (holder
  * cleared, duration 1 s) so another replica takes over at once instead
