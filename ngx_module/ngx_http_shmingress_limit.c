@@ -102,7 +102,7 @@ static ngx_shm_zone_t  *ngx_http_shmingress_limit_shm;
  */
 void
 ngx_http_shmingress_limit_prepare(ngx_http_request_t *r,
-    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v, const tbl_route *route)
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v)
 {
     const tbl_config          *cf;
     const tbl_policy          *pol;
@@ -111,7 +111,7 @@ ngx_http_shmingress_limit_prepare(ngx_http_request_t *r,
     struct sockaddr_in6       *sin6;
 #endif
 
-    pol = tbl_view_policy(v, route->policy);
+    pol = ctx->policy;
 
     if (pol == NULL
         || (pol->limit_rps == 0 && pol->limit_rpm == 0

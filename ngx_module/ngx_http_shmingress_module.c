@@ -342,9 +342,9 @@ ngx_http_shmingress_decide(ngx_http_request_t *r,
         return rc;
     }
 
-    ngx_http_shmingress_limit_prepare(r, ctx, v, route);
+    ngx_http_shmingress_limit_prepare(r, ctx, v);
 
-    rc = ngx_http_shmingress_upstream_prepare(r, ctx, v, route);
+    rc = ngx_http_shmingress_upstream_prepare(r, ctx, v);
 
     if (rc != NGX_DECLINED) {
         return rc;

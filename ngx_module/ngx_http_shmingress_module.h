@@ -205,8 +205,7 @@ void ngx_http_shmingress_service_names(u_char *p,
     ngx_str_t *upstream);
 
 void ngx_http_shmingress_limit_prepare(ngx_http_request_t *r,
-    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
-    const tbl_route *route);
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v);
 ngx_int_t ngx_http_shmingress_limit_init(ngx_conf_t *cf, size_t size);
 
 ngx_int_t ngx_http_shmingress_access_init(ngx_conf_t *cf);
@@ -229,8 +228,7 @@ ngx_int_t ngx_http_shmingress_cors_preflight(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx);
 
 ngx_int_t ngx_http_shmingress_upstream_prepare(ngx_http_request_t *r,
-    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
-    const tbl_route *route);
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v);
 ngx_int_t ngx_http_shmingress_upstream_apply(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx);
 ngx_int_t ngx_http_shmingress_upstream_add_variables(ngx_conf_t *cf);

@@ -89,14 +89,13 @@ ngx_http_shmingress_next_upstream(uint32_t mask)
  */
 ngx_int_t
 ngx_http_shmingress_upstream_prepare(ngx_http_request_t *r,
-    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
-    const tbl_route *route)
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v)
 {
     const char        *vhost;
     const tbl_config  *cf;
     const tbl_policy  *pol;
 
-    pol = tbl_view_policy(v, route->policy);
+    pol = ctx->policy;
     cf = tbl_view_config(v);
 
     ctx->upstream = 1;
