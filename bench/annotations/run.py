@@ -102,17 +102,8 @@ def run(state, args):
             lists[variant].write_text("%s %s\n" % (host(variant), target))
         worker = bl.only_worker(shm)
 
-        def measure(v):
-            r = bl.measure_worker(ports["http"], worker, bl.REQUESTS_LUA,
-                                  lists[v], args, str(GENERATOR_CPU))
-            bl.log("  %-9s %8.0f req/s  p99 %6.3f ms  cpu %5.1f us/req"
-                   "  busy %3.0f%%" % (v, r["rps"], r["p99"],
-                                      r["cpu_us_per_req"],
-                                      r["worker_busy"] * 100))
-            return r
-
-        runs = bl.measure_rotated(list(VARIANTS), args.reps, measure)
-    return runs
+        return bl.measure_variants(ports["http"], worker, lists, args,
+                                   str(GENERATOR_CPU), width=9)
 
 
 def print_summary(runs, args):

@@ -453,6 +453,20 @@ def measure_rotated(names, reps, measure, last=()):
     return runs
 
 
+def measure_variants(port, worker, lists, args, cpus, width=12):
+    """measure_rotated over the variants of lists (variant -> request
+    list, in order): each a measure_worker run with wrk on cpus, logged
+    on one line with the variant name padded to width."""
+    def measure(v):
+        r = measure_worker(port, worker, REQUESTS_LUA, lists[v], args, cpus)
+        log("  %-*s %8.0f req/s  p99 %6.3f ms  cpu %5.1f us/req"
+            "  busy %3.0f%%" % (width, v, r["rps"], r["p99"],
+                                r["cpu_us_per_req"], r["worker_busy"] * 100))
+        return r
+
+    return measure_rotated(list(lists), args.reps, measure)
+
+
 def ratios(runs, base, key):
     """Per-repetition ratios of key, each variant's run / base's run."""
     return {v: [r[key] / b[key] for r, b in zip(rs, runs[base])]

@@ -1,4 +1,6 @@
-"""conftest.py -- fixtures shared by the end-to-end suite.
+"""conftest.py -- fixtures shared by the end-to-end suite (clusters,
+module_clusters and the build check come from cluster_fixtures.py, which
+the TLS suite imports as well).
 
 `clusters` gives a test a factory for private shmingress instances that
 are torn down (process group killed, nothing left behind) when the test
@@ -9,32 +11,9 @@ skip: ctest must not pass on a tree that was not built.
 
 import os
 
-import pytest
-
 import harness
-
-
-def pytest_sessionstart(session):
-    missing = [str(p) for p in (harness.CONTROLLER_BIN, harness.MODULE_SO,
-                                harness.RUN_LOCAL) if not p.exists()]
-    if missing:
-        raise pytest.UsageError("shmingress is not built (missing: %s); run "
-                                "scripts/test or set SHMINGRESS_BUILD_DIR"
-                                % ", ".join(missing))
-
-
-@pytest.fixture
-def clusters(tmp_path_factory):
-    factory = harness.ClusterFactory(tmp_path_factory)
-    yield factory
-    factory.stop_all()
-
-
-@pytest.fixture(scope="module")
-def module_clusters(tmp_path_factory):
-    factory = harness.ClusterFactory(tmp_path_factory)
-    yield factory
-    factory.stop_all()
+from cluster_fixtures import (  # noqa: F401  (pytest finds them here)
+    clusters, module_clusters, pytest_sessionstart)
 
 
 def timing_lines():
