@@ -164,38 +164,14 @@ ngx_http_shmingress_canary_names(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, const tbl_view *v, const tbl_backend *be)
 {
     u_char  *p;
-    size_t   len;
 
-    len = be->service_namespace.len + 2 * be->service_name.len
-          + 2 * ngx_max(be->port_name.len, NGX_INT32_LEN) + 2;
-
-    p = ngx_pnalloc(r->pool, len);
+    p = ngx_pnalloc(r->pool, ngx_http_shmingress_service_names_len(be));
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->service.data = p;
-    p = ngx_cpymem(p, tbl_view_str(v, be->service_name),
-                   be->service_name.len);
-    ctx->service.len = p - ctx->service.data;
-
-    ctx->service_port.data = p;
-
-    if (be->port) {
-        p = ngx_sprintf(p, "%uD", be->port);
-
-    } else {
-        p = ngx_cpymem(p, tbl_view_str(v, be->port_name), be->port_name.len);
-    }
-
-    ctx->service_port.len = p - ctx->service_port.data;
-
-    ctx->alternative_upstream_name.data = p;
-    p = ngx_cpymem(p, tbl_view_str(v, be->service_namespace),
-                   be->service_namespace.len);
-    p = ngx_sprintf(p, "-%V-%V", &ctx->service, &ctx->service_port);
-    ctx->alternative_upstream_name.len =
-        p - ctx->alternative_upstream_name.data;
+    ngx_http_shmingress_service_names(p, ctx, v, be,
+                                      &ctx->alternative_upstream_name);
 
     return NGX_OK;
 }

@@ -426,9 +426,7 @@ ngx_http_shmingress_copy_names(ngx_http_request_t *r,
           + route->path.len + (vh ? vh->host.len : 0);
 
     if (be) {
-        /* service, service port, and "<ns>-<service>-<port>" */
-        len += be->service_namespace.len + 2 * be->service_name.len
-               + 2 * ngx_max(be->port_name.len, NGX_INT32_LEN) + 2;
+        len += ngx_http_shmingress_service_names_len(be);
     }
 
     p = ngx_pnalloc(r->pool, len);
@@ -448,6 +446,21 @@ ngx_http_shmingress_copy_names(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    ngx_http_shmingress_service_names(p, ctx, v, be, &ctx->upstream_name);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Writes the backend's Service, its port and "<ns>-<service>-<port>"
+ * (into *upstream) at p, which has ngx_http_shmingress_service_names_len()
+ * bytes.
+ */
+void
+ngx_http_shmingress_service_names(u_char *p, ngx_http_shmingress_ctx_t *ctx,
+    const tbl_view *v, const tbl_backend *be, ngx_str_t *upstream)
+{
     p = ngx_http_shmingress_set_str(p, &ctx->service, v, be->service_name);
 
     ctx->service_port.data = p;
@@ -461,16 +474,14 @@ ngx_http_shmingress_copy_names(ngx_http_request_t *r,
 
     ctx->service_port.len = p - ctx->service_port.data;
 
-    ctx->upstream_name.data = p;
+    upstream->data = p;
     p = ngx_cpymem(p, tbl_view_str(v, be->service_namespace),
                    be->service_namespace.len);
     *p++ = '-';
     p = ngx_cpymem(p, ctx->service.data, ctx->service.len);
     *p++ = '-';
     p = ngx_cpymem(p, ctx->service_port.data, ctx->service_port.len);
-    ctx->upstream_name.len = p - ctx->upstream_name.data;
-
-    return NGX_OK;
+    upstream->len = p - upstream->data;
 }
 
 

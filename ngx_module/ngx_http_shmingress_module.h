@@ -195,6 +195,15 @@ ngx_int_t ngx_http_shmingress_canary_choose(ngx_http_request_t *r,
 ngx_int_t ngx_http_shmingress_canary_names(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, const tbl_view *v, const tbl_backend *be);
 
+/* room for a backend's service, port and upstream name */
+#define ngx_http_shmingress_service_names_len(be)                            \
+    ((be)->service_namespace.len + 2 * (be)->service_name.len                \
+     + 2 * ngx_max((be)->port_name.len, NGX_INT32_LEN) + 2)
+
+void ngx_http_shmingress_service_names(u_char *p,
+    ngx_http_shmingress_ctx_t *ctx, const tbl_view *v, const tbl_backend *be,
+    ngx_str_t *upstream);
+
 void ngx_http_shmingress_limit_prepare(ngx_http_request_t *r,
     ngx_http_shmingress_ctx_t *ctx, const tbl_view *v,
     const tbl_route *route);
