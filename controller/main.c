@@ -24,6 +24,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "annotations/registry.h"
 #include "kube_client.h"
 #include "kube_config.h"
 #include "kube_events.h"
@@ -166,22 +167,6 @@ ctl_usage_error(const char *fmt, ...)
     return 2;
 }
 
-/* Go's strconv.ParseBool spellings, as ingress-nginx accepts them. */
-static int
-ctl_parse_bool(const char *s, bool *out)
-{
-    static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
-    static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
-
-    for (size_t i = 0; i < 6; i++) {
-        if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
-            *out = !strcmp(s, yes[i]);
-            return 0;
-        }
-    }
-    return -1;
-}
-
 static int
 ctl_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -212,6 +197,7 @@ static int
 ctl_set_opt(ctl_options *o, const ctl_opt *opt, const char *value)
 {
     char *field = (char *)o + opt->offset;
+    const char *why;
     static const char *const levels[] = {"debug", "info", "warn", "error"};
 
     switch (opt->type) {
@@ -227,7 +213,8 @@ ctl_set_opt(ctl_options *o, const ctl_opt *opt, const char *value)
         *(const char **)field = value;
         return 0;
     case OPT_BOOL:
-        if (ctl_parse_bool(value, (bool *)field) < 0)
+        /* Go's strconv.ParseBool spellings, as for annotations. */
+        if (ctl_ann_parse_bool(value, (bool *)field, &why) < 0)
             return ctl_usage_error("--%s: \"%s\" is not true or false",
                                    opt->name, value);
         return 0;

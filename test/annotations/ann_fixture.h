@@ -14,6 +14,10 @@
 
 #include "registry.h"
 
+/* The two annotation prefixes, to write keys in the JSON strings. */
+#define NG "nginx.ingress.kubernetes.io/"
+#define SH "shmingress.io/"
+
 typedef struct {
     ctl_annotations a;
     ctl_ann_error   e;

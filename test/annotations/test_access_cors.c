@@ -8,9 +8,6 @@
 
 #include "ann_fixture.h"
 
-#define NG "nginx.ingress.kubernetes.io/"
-#define SH "shmingress.io/"
-
 /* ------------------------------------------------------------ access */
 
 static void

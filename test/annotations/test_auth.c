@@ -12,9 +12,6 @@
 #include "ann_fixture.h"
 #include "model_fixture.h"
 
-#define NG "nginx.ingress.kubernetes.io/"
-#define SH "shmingress.io/"
-
 #define BCRYPT "$2y$05$P83AWzTFinoPnTvfIQ.HW.NCHwA1vL4P1oDree6GHalVDwYePqNkW"
 #define APR1   "$apr1$SiUouV62$RuLXDrJRIp7rlaoVdy.m8."
 #define SHA    "{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM="

@@ -11,9 +11,6 @@
 #include "model_fixture.h"
 #include "ann_fixture.h"
 
-#define NG "nginx.ingress.kubernetes.io/"
-#define SH "shmingress.io/"
-
 static void
 test_defaults(void **state)
 {

@@ -8,9 +8,6 @@
 
 #include "ann_fixture.h"
 
-#define NG "nginx.ingress.kubernetes.io/"
-#define SH "shmingress.io/"
-
 /* Puts each {key, value} pair of bad, one at a time, into an object that
  * starts with the members in before (empty, or ending in a comma), and
  * asserts the registry rejects it naming that key and, with check_value,

@@ -10,9 +10,6 @@
 #include "model_fixture.h"
 #include "ann_fixture.h"
 
-#define NG "nginx.ingress.kubernetes.io/"
-#define SH "shmingress.io/"
-
 static bool
 has_code(const uint64_t *bits, unsigned code)
 {

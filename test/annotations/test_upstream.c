@@ -9,9 +9,6 @@
 #include "model_fixture.h"
 #include "ann_fixture.h"
 
-#define NG "nginx.ingress.kubernetes.io/"
-#define SH "shmingress.io/"
-
 static void
 test_defaults_are_the_templates(void **state)
 {

@@ -9,6 +9,7 @@ else is loaded exactly as written.  It holds no test of its own.
 
 import http.client
 import re
+import time
 
 import pytest
 
@@ -108,3 +109,17 @@ class Client:
 def log_lines(cluster, *needles):
     return [line for line in cluster.logs().splitlines()
             if all(n in line for n in needles)]
+
+
+def wait_for_log(cluster, *needles, what=None, deadline=h.DEADLINE):
+    """The log lines that hold all needles, once there is one; what, if
+    given, names the awaited event in the failure."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        lines = log_lines(cluster, *needles)
+        if lines:
+            return lines
+        time.sleep(0.05)
+    raise AssertionError("%sno log line containing %s; log:\n%s"
+                         % (what + ": " if what else "", needles,
+                            cluster.log_tail()))

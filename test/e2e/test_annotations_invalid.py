@@ -52,17 +52,6 @@ def bad_ingress(name, annotations, path="/", path_type=P):
                                   for k, v in annotations.items()})
 
 
-def wait_for_log(cluster, *needles, deadline=h.DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        lines = d.log_lines(cluster, *needles)
-        if lines:
-            return lines
-        time.sleep(0.05)
-    raise AssertionError("no log line containing %s; log:\n%s"
-                         % (needles, cluster.log_tail()))
-
-
 def wait_rejected(cluster, name, key):
     """The rejection line of demo/name for key.  Checks of the paths
     against the annotations (rewrite-target groups, use-regex patterns)
@@ -122,9 +111,9 @@ def test_invalid_canary_weight_leaves_primary_alone(cluster):
     canary["spec"]["rules"][0]["http"]["paths"][0]["backend"] = \
         h.backend("api", 8080)
     cluster.manifests.write("weighted.yaml", [primary, canary])
-    wait_for_log(cluster, 'msg="ingress rejected"',
-                 "object=demo/weighted-canary ",
-                 'key="%scanary-weight"' % PREFIX, 'value="lots"')
+    d.wait_for_log(cluster, 'msg="ingress rejected"',
+                   "object=demo/weighted-canary ",
+                   'key="%scanary-weight"' % PREFIX, 'value="lots"')
     cluster.expect("weighted.example.com", "/", "service:web",
                    headers=[("X-Canary", "always")])
 
@@ -157,8 +146,9 @@ def test_snippet_is_refused(cluster, prefix):
     ing["metadata"]["annotations"] = {
         prefix + "configuration-snippet": "return 200 hi;"}
     cluster.manifests.write(name + ".yaml", [ing])
-    wait_for_log(cluster, 'msg="ingress refused"', "object=demo/%s " % name,
-                 '"%sconfiguration-snippet"' % prefix, "snippet")
+    d.wait_for_log(cluster, 'msg="ingress refused"',
+                   "object=demo/%s " % name,
+                   '"%sconfiguration-snippet"' % prefix, "snippet")
     cluster.expect(name + ".example.com", "/", "404")
     assert_examples_served(cluster)
 
@@ -168,7 +158,7 @@ def test_bad_allowlist_fails_closed(cluster):
     cluster.manifests.write(name + ".yaml", [bad_ingress(name, {
         "limit-rps": "100", "limit-allowlist": "10.0.0.0/33"})])
     cluster.expect(name + ".example.com", "/", "503")
-    wait_for_log(cluster, "limit-allowlist", "demo/" + name)
+    d.wait_for_log(cluster, "limit-allowlist", "demo/" + name)
     assert_examples_served(cluster)
 
 
@@ -188,5 +178,5 @@ def test_bad_allowlist_fails_closed(cluster):
 def test_bad_auth_fails_closed(cluster, name, annotations, reason):
     cluster.manifests.write(name + ".yaml", [bad_ingress(name, annotations)])
     cluster.expect(name + ".example.com", "/", "503")
-    wait_for_log(cluster, "object=demo/%s " % name, reason)
+    d.wait_for_log(cluster, "object=demo/%s " % name, reason)
     assert_examples_served(cluster)

@@ -9,7 +9,6 @@ table and says so once per worker.  The controller never exits.
 import os
 import re
 import struct
-import time
 
 import pytest
 
@@ -22,17 +21,6 @@ P, E = "Prefix", "Exact"
 def app_ingress(name, host, target="/", path_type=P, svc=None):
     return h.ingress(name, [h.rule(host, h.path(target, path_type,
                                                 svc or name))])
-
-
-def wait_for_log(cluster, what, *needles, deadline=h.DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        lines = d.log_lines(cluster, *needles)
-        if lines:
-            return lines
-        time.sleep(0.05)
-    raise AssertionError("%s: no log line containing %s; log:\n%s"
-                         % (what, needles, cluster.log_tail()))
 
 
 def assert_controller_alive(cluster):
@@ -59,7 +47,7 @@ def test_malformed_file_keeps_its_last_good_objects(clusters, name):
                  ready=("kept.test", "/", "service:kept"))
 
     c.manifests.write_raw(name, BROKEN[name])
-    lines = wait_for_log(c, "malformed file reported", name)
+    lines = d.wait_for_log(c, name, what="malformed file reported")
     assert any(re.search(r"level=(warn|error)", line) for line in lines), \
         lines
 
@@ -181,7 +169,7 @@ def test_corrupt_table_is_refused_and_old_routes_kept(clusters, kind):
     # including one that has not mapped any table yet.
     responses = [c.request("app.test", "/") for _ in range(100)]
     failed = [r for r in responses if r.outcome() != "service:app"]
-    lines = wait_for_log(c, "nginx reports the bad table", bad_name)
+    lines = d.wait_for_log(c, bad_name, what="nginx reports the bad table")
     for _ in range(100):
         c.outcome("app.test", "/")
     lines = d.log_lines(c, bad_name)
